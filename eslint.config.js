@@ -1,8 +1,9 @@
 // @ts-check
 import eslint from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ["node_modules", "artifacts", "cache", "types", "coverage", "src/protocol/generated"] },
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,

@@ -40,7 +40,11 @@ export class AmountError extends QRSettleError {
   override name = "AmountError";
   declare readonly code: AmountErrorCode;
 
-  constructor(code: AmountErrorCode, shortMessage: string, details: Record<string, string | number | bigint>) {
+  constructor(
+    code: AmountErrorCode,
+    shortMessage: string,
+    details: Record<string, string | number | bigint>,
+  ) {
     super(code, shortMessage, { details });
   }
 }
