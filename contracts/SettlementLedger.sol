@@ -56,6 +56,11 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
     uint256 private constant ACCOUNT_MAX_NONCE = (1 << 47) - 1;
     uint256 private constant ACCOUNT_WINDOW_AND_BALANCE = (1 << 208) - 1;
     uint256 private constant ADDRESS_MASK = (1 << 160) - 1;
+    uint256 private constant ITEM_HEAD_SIZE = 78;
+    uint256 private constant SIG_KIND_ERC1271 = 1;
+    /// @dev secp256k1n / 2: the largest `s` a non-malleable signature may carry.
+    uint256 private constant SECP256K1_HALF_ORDER =
+        0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
     /// @dev Distinct payee banks one batch may pay; the registry answers for them in one 256-bit mask.
     uint256 private constant MAX_PAYEE_BANKS = 256;
@@ -470,6 +475,7 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
     }
 
     /// @dev Decodes the item at `offset` into `item`, computes its payment id and checks its signature.
+    /// Assembly for the same reason as `_applyItem`; `BatchCodecLib` documents the layout.
     /// @return next Offset of the following item.
     /// @return signed Whether the payer signed exactly this payment.
     function _readItem(
@@ -478,26 +484,98 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         uint256 offset,
         BatchItem memory item
     ) private view returns (uint256 next, bool signed) {
-        uint256 kind = BatchCodecLib.readItemHead(items, offset, ctx.entries, item);
-        if (kind == BatchCodecLib.MALFORMED) revert MalformedBatch(PART_ITEMS, offset);
-        item.paymentId = BatchCodecLib.paymentId(ctx.domainSeparator, ctx.currency, item);
+        uint256[] memory entries = ctx.entries;
+        bytes32 separator = ctx.domainSeparator;
+        uint256 currency = ctx.currency;
+        bytes32 typehash = PaymentHashLib.PAYMENT_TYPEHASH;
+        uint256 kind;
+        bool malformed;
+        assembly ("memory-safe") {
+            for {} 1 {} {
+                if lt(sub(items.length, offset), ITEM_HEAD_SIZE) {
+                    malformed := 1
+                    break
+                }
+                let p := add(items.offset, offset)
+                let head := calldataload(p)
+                let index := and(shr(80, head), 0xffff)
+                kind := byte(0, calldataload(add(p, 77)))
+                if or(iszero(lt(index, mload(entries))), gt(kind, SIG_KIND_ERC1271)) {
+                    malformed := 1
+                    break
+                }
+                let entry := mload(add(entries, shl(5, add(index, 1))))
+                let terms := calldataload(add(p, 22))
+                mstore(item, shr(96, head)) // payer
+                mstore(add(item, 0x20), entry)
+                mstore(add(item, 0x40), index)
+                mstore(add(item, 0x60), shr(160, terms)) // amount
+                mstore(add(item, 0x80), and(shr(112, terms), 0xffffffffffff)) // nonce
+                mstore(add(item, 0xa0), and(shr(72, terms), 0xffffffffff)) // deadline
+                mstore(add(item, 0xc0), calldataload(add(p, 45))) // qrHash
+
+                // paymentId = keccak256("\x19\x01" ‖ domainSeparator ‖ hashStruct(Payment))
+                let m := mload(0x40)
+                mstore(m, typehash)
+                mstore(add(m, 0x20), shr(96, head))
+                mstore(add(m, 0x40), and(entry, ADDRESS_MASK))
+                mstore(add(m, 0x60), and(shr(160, entry), 0xffff))
+                mstore(add(m, 0x80), currency)
+                mstore(add(m, 0xa0), mload(add(item, 0x60))) // amount
+                mstore(add(m, 0xc0), mload(add(item, 0xc0))) // qrHash
+                mstore(add(m, 0xe0), mload(add(item, 0x80))) // nonce
+                mstore(add(m, 0x100), mload(add(item, 0xa0))) // deadline
+                let structHash := keccak256(m, 0x120)
+                mstore(m, hex"1901")
+                mstore(add(m, 0x02), separator)
+                mstore(add(m, 0x22), structHash)
+                mstore(add(item, 0xe0), keccak256(m, 0x42))
+                break
+            }
+        }
+        if (malformed) revert MalformedBatch(PART_ITEMS, offset);
 
         uint256 signatureAt = offset + BatchCodecLib.ITEM_HEAD_SIZE;
         if (kind == BatchCodecLib.SIG_KIND_COMPACT) {
             next = signatureAt + BatchCodecLib.COMPACT_SIGNATURE_SIZE;
             if (next > items.length) revert MalformedBatch(PART_ITEMS, offset);
-            (bytes32 r, bytes32 vs) = BatchCodecLib.readWords(items, signatureAt);
-            address signer = SignatureLib.recoverCompact(item.paymentId, r, vs);
-            signed = signer != address(0) && signer == item.payer;
+            assembly ("memory-safe") {
+                let p := add(items.offset, signatureAt)
+                let vs := calldataload(add(p, 0x20))
+                let s := and(vs, sub(shl(255, 1), 1))
+                // High-s signatures are malleable twins of valid ones: refuse them.
+                if iszero(gt(s, SECP256K1_HALF_ORDER)) {
+                    let m := mload(0x40)
+                    mstore(m, mload(add(item, 0xe0)))
+                    mstore(add(m, 0x20), add(27, shr(255, vs)))
+                    mstore(add(m, 0x40), calldataload(p))
+                    mstore(add(m, 0x60), s)
+                    // ecrecover returns nothing for an invalid signature, so a stale 0x00 word cannot match.
+                    mstore(0x00, 0)
+                    pop(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+                    let signer := mload(0x00)
+                    signed := and(iszero(iszero(signer)), eq(signer, mload(item)))
+                }
+            }
         } else {
-            if (items.length - signatureAt < 2) revert MalformedBatch(PART_ITEMS, offset);
-            uint256 length = uint16(bytes2(items[signatureAt:signatureAt + 2]));
-            next = signatureAt + 2 + length;
-            if (next > items.length) revert MalformedBatch(PART_ITEMS, offset);
-            signed =
-                item.payer.code.length != 0 &&
-                SignatureLib.isValidERC1271Calldata(item.payer, item.paymentId, items[signatureAt + 2:next]);
+            (next, signed) = _verifyERC1271Item(items, offset, item);
         }
+    }
+
+    /// @dev The signature of a smart-account payer: length (uint16) ‖ bytes, checked with ERC-1271.
+    function _verifyERC1271Item(
+        bytes calldata items,
+        uint256 offset,
+        BatchItem memory item
+    ) private view returns (uint256 next, bool signed) {
+        uint256 signatureAt = offset + BatchCodecLib.ITEM_HEAD_SIZE;
+        if (items.length - signatureAt < 2) revert MalformedBatch(PART_ITEMS, offset);
+        uint256 length = uint16(bytes2(items[signatureAt:signatureAt + 2]));
+        next = signatureAt + 2 + length;
+        if (next > items.length) revert MalformedBatch(PART_ITEMS, offset);
+        signed =
+            item.payer.code.length != 0 &&
+            SignatureLib.isValidERC1271Calldata(item.payer, item.paymentId, items[signatureAt + 2:next]);
     }
 
     /// @dev Checks a signed item against the ledger and, if every check passes, debits the payer (one write
@@ -617,33 +695,34 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
             }
         }
         if (reason != RejectReason.None) return reason;
-        _emitSettled(ctx, item);
-        // Amounts are below 2^96 and totals below 2^96 per currency: no overflow.
-        unchecked {
-            ctx.credits[item.entryIndex] += item.amount;
-            if (crossBank) {
-                ctx.reserves -= int256(item.amount);
-                ctx.outflow += item.amount;
-            }
-        }
-    }
-
-    /// @dev `emit PaymentSettled(...)` for `item`, written out so the batch loop skips the ABI encoder's
-    /// generality.
-    function _emitSettled(BatchContext memory ctx, BatchItem memory item) private {
         bytes32 topic = PaymentSettled.selector;
-        uint256 payerBank = ctx.payerBank;
         uint256 currency = ctx.currency;
+        uint256[] memory credits = ctx.credits;
         assembly ("memory-safe") {
+            let amount := mload(add(item, 0x60))
             let entry := mload(add(item, 0x20))
             let m := mload(0x40)
             mstore(m, mload(add(item, 0xe0))) // paymentId
             mstore(add(m, 0x20), mload(add(item, 0xc0))) // qrHash
-            mstore(add(m, 0x40), mload(add(item, 0x60))) // amount
-            mstore(add(m, 0x60), payerBank)
-            mstore(add(m, 0x80), and(shr(160, entry), 0xffff)) // payeeBank
-            mstore(add(m, 0xa0), currency)
-            log3(m, 0xc0, topic, mload(item), and(entry, ADDRESS_MASK))
+            // terms: amount ‖ payer bank ‖ payee bank ‖ currency, as documented on the event
+            mstore(
+                add(m, 0x40),
+                or(
+                    or(amount, shl(96, payerBank)),
+                    or(shl(112, and(shr(160, entry), 0xffff)), shl(128, currency))
+                )
+            )
+            log3(m, 0x60, topic, mload(item), and(entry, ADDRESS_MASK))
+            // credits[entryIndex] += amount; the index was checked against the table when decoding.
+            let credit := add(credits, shl(5, add(mload(add(item, 0x40)), 1)))
+            mstore(credit, add(mload(credit), amount))
+        }
+        // Amounts are below 2^96 and totals below 2^96 per currency: no overflow.
+        unchecked {
+            if (crossBank) {
+                ctx.reserves -= int256(item.amount);
+                ctx.outflow += item.amount;
+            }
         }
     }
 

@@ -156,17 +156,17 @@ interface ISettlementLedger {
         bytes32 caseRef
     );
 
-    /// @notice Emitted for every settled payment.
-    /// @dev `payerBank`, `payeeBank` and `currency` let an auditor attribute the reserve leg of each item.
+    /// @notice Emitted for every settled payment; payers and merchants find theirs by the indexed addresses.
+    /// @param terms The amount and where it moved, packed to keep the per-payment log lean (this event is the
+    /// largest cost of a settled payment after its signature check and storage write):
+    /// amount (bits 0–95) ‖ payer bank (96–111) ‖ payee bank (112–127) ‖ currency (128–143). The SDK's
+    /// `decodePaymentTerms` unpacks it; the payer bank and currency also appear in the batch's `BatchSettled`.
     event PaymentSettled(
         address indexed payer,
         address indexed payee,
         bytes32 paymentId,
         bytes32 qrHash,
-        uint256 amount,
-        uint16 payerBank,
-        uint16 payeeBank,
-        uint16 currency
+        uint256 terms
     );
     /// @notice Emitted for a batch item that was skipped; nothing else about it changed.
     event PaymentRejected(bytes32 indexed paymentId, address indexed payer, RejectReason reason);

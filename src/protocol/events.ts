@@ -3,6 +3,30 @@ import { parseEventLogs, type Address, type Hex, type Log } from "viem";
 import { settlementLedgerAbi } from "./generated/abi.ts";
 import { rejectReasonName, type RejectReason } from "./reasons.ts";
 
+/** The fields `PaymentSettled` packs into its `terms` word. */
+export interface PaymentTerms {
+  amount: bigint;
+  payerBank: number;
+  payeeBank: number;
+  currency: number;
+}
+
+/**
+ * Unpacks `PaymentSettled.terms`: amount (bits 0–95) ‖ payer bank (96–111) ‖ payee bank (112–127) ‖
+ * currency (128–143).
+ *
+ * @example
+ * decodePaymentTerms(event.args.terms); // { amount: 12345n, payerBank: 1, payeeBank: 2, currency: 156 }
+ */
+export function decodePaymentTerms(terms: bigint): PaymentTerms {
+  return {
+    amount: terms & ((1n << 96n) - 1n),
+    payerBank: Number((terms >> 96n) & 0xffffn),
+    payeeBank: Number((terms >> 112n) & 0xffffn),
+    currency: Number((terms >> 128n) & 0xffffn),
+  };
+}
+
 /** One settled payment, from `PaymentSettled`. */
 export interface SettledPayment {
   paymentId: Hex;
@@ -54,7 +78,15 @@ export function batchOutcomes(logs: readonly Log[], ledger: Address): BatchOutco
   let rejected: RejectedPayment[] = [];
   for (const event of events) {
     if (event.eventName === "PaymentSettled") {
-      settled.push({ ...event.args, logIndex: event.logIndex });
+      const { payer, payee, paymentId, qrHash, terms } = event.args;
+      settled.push({
+        paymentId,
+        payer,
+        payee,
+        qrHash,
+        ...decodePaymentTerms(terms),
+        logIndex: event.logIndex,
+      });
     } else if (event.eventName === "PaymentRejected") {
       const { paymentId, payer, reason } = event.args;
       rejected.push({ paymentId, payer, reason: rejectReasonName(reason), reasonCode: reason });

@@ -18,7 +18,13 @@ contract SettlePaymentsTest is LedgerTest {
         bytes32 id = ledger.hashPayment(p);
 
         vm.expectEmit(address(ledger));
-        emit ISettlementLedger.PaymentSettled(alice.addr, max.addr, id, p.qrHash, 123_45, bankA, bankB, CNY);
+        emit ISettlementLedger.PaymentSettled(
+            alice.addr,
+            max.addr,
+            id,
+            p.qrHash,
+            _terms(123_45, bankA, bankB, CNY)
+        );
         vm.expectEmit(address(ledger));
         emit ISettlementLedger.InterbankSettled(bankA, bankB, CNY, 123_45);
         vm.expectEmit(address(ledger));

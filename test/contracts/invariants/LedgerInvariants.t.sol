@@ -361,10 +361,8 @@ contract LedgerHandler is CommonBase, StdUtils {
             if (logs[i].emitter != address(ledger)) continue;
             bytes32 topic = logs[i].topics[0];
             if (topic == ISettlementLedger.PaymentSettled.selector) {
-                (bytes32 paymentId, , uint256 amount, , , ) = abi.decode(
-                    logs[i].data,
-                    (bytes32, bytes32, uint256, uint16, uint16, uint16)
-                );
+                (bytes32 paymentId, , uint256 terms) = abi.decode(logs[i].data, (bytes32, bytes32, uint256));
+                uint256 amount = uint96(terms);
                 _move(expected, _topicAddress(logs[i], 1), _topicAddress(logs[i], 2), amount);
                 _recordSettled(paymentId, batch, ids, count);
                 leaves[count] = paymentId;

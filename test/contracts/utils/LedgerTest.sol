@@ -210,6 +210,16 @@ abstract contract LedgerTest is Test {
         batch[0] = r;
     }
 
+    /// @dev `PaymentSettled.terms` as the event documents it: amount ‖ payer bank ‖ payee bank ‖ currency.
+    function _terms(
+        uint256 amount,
+        uint16 payerBank,
+        uint16 payeeBank,
+        uint16 currency
+    ) internal pure returns (uint256) {
+        return amount | (uint256(payerBank) << 96) | (uint256(payeeBank) << 112) | (uint256(currency) << 128);
+    }
+
     function _balance(Person memory p) internal view returns (uint256) {
         return ledger.balanceOf(p.addr, CNY);
     }
