@@ -43,7 +43,7 @@ export default defineConfig({
       // A fixed seed keeps fuzz inputs, and so the committed gas snapshots, reproducible.
       fuzz: { runs: 256, seed: "0x5152536574746c65" },
       invariant: { runs: 64, depth: 64, failOnRevert: false },
-      fsPermissions: { readFile: ["test/vectors"] },
+      fsPermissions: { readFile: ["test/vectors/eip712-payments.json"] },
     },
     mocha: { timeout: 120_000 },
   },
