@@ -1,12 +1,16 @@
 /**
- * The QRSettle demo: a three-bank network on an in-process Hardhat chain. Customers sign QR payments, their
- * bank's relayer key settles them in one batch, a merchant refunds one, and the ledger is reconciled.
+ * The QRSettle demo: a three-bank network on an in-process Hardhat chain. Merchants show EMV QR codes (saved
+ * as PNG under out/demo), customers scan the PNGs and sign EIP-712 payments, their bank's relayer key settles
+ * them in one batch, a merchant refunds one, and the ledger is reconciled.
  * Exits non-zero if anything does not add up.
  *
  * Run with `./npmw run demo`.
  */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
 import { network } from "hardhat";
-import { getContract, keccak256, stringToHex, type Address, type Hex, type PublicClient } from "viem";
+import { getContract, type Address, type Hex, type PublicClient } from "viem";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 
 import { deployNetwork, type Signer } from "../src/deploy/network.ts";
@@ -17,10 +21,17 @@ import {
   encodePaymentBatch,
   ledgerDomain,
   ledgerTypes,
+  paymentFromRequest,
   settlementLedgerAbi,
-  type Payment,
   type SignedPayment,
 } from "../src/protocol/index.ts";
+import {
+  decodeQrImage,
+  decodeQrSettleRequest,
+  encodeQrSettleRequest,
+  renderQrPng,
+  renderQrTerminal,
+} from "../src/qr/index.ts";
 
 const { CNY } = SAMPLE_CURRENCIES;
 /** Minor units as "CNY 1234.50", in integer arithmetic. */
@@ -94,44 +105,75 @@ async function balances(): Promise<void> {
 step("Balances before");
 await balances();
 
-step("Customers scan merchants' QR codes and sign EIP-712 payments");
-const domain = ledgerDomain(deployment.chainId, deployment.ledger);
+step("Merchants show QR codes: Noodle Bar a dynamic code for CNY 128.50, Tea House a static sticker");
+const outDir = path.resolve(import.meta.dirname, "../out/demo");
+await mkdir(outDir, { recursive: true });
+const chainId = BigInt(deployment.chainId);
+const ledgerHex = deployment.ledger.toLowerCase() as Address;
+const noodleBarCode = encodeQrSettleRequest({
+  chainId,
+  ledger: ledgerHex,
+  payeeBank: betaId,
+  payee: noodleBar.address.toLowerCase() as Address,
+  currency: CNY,
+  amount: "128.50",
+  reference: "TABLE-12",
+  merchantName: "NOODLE BAR",
+  merchantCity: "BEIJING",
+  countryCode: "CN",
+  mcc: "5812",
+  pointOfInitiation: "dynamic",
+  alternateLanguage: { languagePreference: "ZH", merchantName: "面馆", merchantCity: "北京" },
+});
+const teaHouseCode = encodeQrSettleRequest({
+  chainId,
+  ledger: ledgerHex,
+  payeeBank: alphaId,
+  payee: teaHouse.address.toLowerCase() as Address,
+  currency: CNY,
+  merchantName: "TEA HOUSE",
+  merchantCity: "SHANGHAI",
+  countryCode: "CN",
+  mcc: "5814",
+  pointOfInitiation: "static",
+});
+const codes = { "noodle-bar-dynamic.png": noodleBarCode, "tea-house-static.png": teaHouseCode };
+for (const [file, payload] of Object.entries(codes)) {
+  await writeFile(path.join(outDir, file), renderQrPng(payload));
+  console.log(`  ${path.relative(process.cwd(), path.join(outDir, file))}  ${payload}`);
+}
+console.log(renderQrTerminal(noodleBarCode).replace(/^/gm, "  "));
+
+step("Customers scan the PNGs, check what they show, and sign EIP-712 payments");
 const deadline = (await publicClient.getBlock()).timestamp + 600n;
-const qrPayload = (merchant: string, amount: string) =>
-  `00020101021253031565406${amount}5802CN5910${merchant.slice(0, 10).padEnd(10)}6008SHANGHAI6304`;
-async function sign(
-  payer: PrivateKeyAccount,
-  payee: Address,
-  payeeBank: number,
-  amount: bigint,
-  nonce: bigint,
-) {
-  const payment: Payment = {
+async function scanAndPay(payer: PrivateKeyAccount, png: string, nonce: bigint, typedAmount?: string) {
+  const payload = decodeQrImage(await readFile(path.join(outDir, png)));
+  const request = decodeQrSettleRequest(payload);
+  const { payment, domain } = paymentFromRequest({
+    request,
+    payload,
     payer: payer.address,
-    payee,
-    payeeBank,
-    currency: CNY,
-    amount,
-    qrHash: keccak256(stringToHex(qrPayload(payee, yuan(amount).slice(4)))),
     nonce,
     deadline,
-  };
+    amount: typedAmount,
+  });
   const signature = await payer.signTypedData({
     domain,
     types: ledgerTypes,
     primaryType: "Payment",
     message: payment,
   });
+  console.log(
+    `  ${request.merchantName.padEnd(11)} ${yuan(payment.amount).padEnd(12)} ${request.pointOfInitiation} code, bank ${request.payeeBank}`,
+  );
   return { payment, signature } satisfies SignedPayment;
 }
 const batch = [
-  await sign(liWei, noodleBar.address, betaId, 128_50n, 0n), // cross-bank
-  await sign(chenJing, teaHouse.address, alphaId, 18_00n, 0n), // same bank
-  await sign(chenJing, noodleBar.address, betaId, 99_00n, 1n), // more than Chen Jing holds
+  await scanAndPay(liWei, "noodle-bar-dynamic.png", 0n), // cross-bank
+  await scanAndPay(chenJing, "tea-house-static.png", 0n, "18.00"), // same bank, amount typed by the payer
+  await scanAndPay(chenJing, "noodle-bar-dynamic.png", 1n), // more than Chen Jing holds
 ];
-console.log("  Li Wei → Noodle Bar (Beta)  CNY 128.50   cross-bank");
-console.log("  Chen Jing → Tea House       CNY 18.00    same bank");
-console.log("  Chen Jing → Noodle Bar      CNY 99.00    exceeds her balance");
+const domain = ledgerDomain(deployment.chainId, deployment.ledger);
 
 step("Alpha Bank's relayer key settles all three in one transaction");
 const { currency, payees, items } = encodePaymentBatch(batch);

@@ -10,7 +10,14 @@ import path from "node:path";
 import { hashStruct, keccak256, stringToHex, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { ledgerDomain, ledgerTypes, paymentId, refundId, toCompactSignature, type Payment } from "../src/protocol/index.ts";
+import {
+  ledgerDomain,
+  ledgerTypes,
+  paymentId,
+  refundId,
+  toCompactSignature,
+  type Payment,
+} from "../src/protocol/index.ts";
 
 // A well-known test key (Hardhat's account #0); never use it for anything real.
 const TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -43,12 +50,27 @@ const payments: Payment[] = [
 
 const entries = await Promise.all(
   payments.map(async (payment) => {
-    const signature = await account.signTypedData({ domain, types: ledgerTypes, primaryType: "Payment", message: payment });
+    const signature = await account.signTypedData({
+      domain,
+      types: ledgerTypes,
+      primaryType: "Payment",
+      message: payment,
+    });
     const id = paymentId(domain, payment);
     const refund = { paymentId: id, amount: 1n, nonce: 3n, deadline: payment.deadline };
-    const refundSignature = await account.signTypedData({ domain, types: ledgerTypes, primaryType: "Refund", message: refund });
+    const refundSignature = await account.signTypedData({
+      domain,
+      types: ledgerTypes,
+      primaryType: "Refund",
+      message: refund,
+    });
     return {
-      payment: { ...payment, amount: payment.amount.toString(), nonce: payment.nonce.toString(), deadline: payment.deadline.toString() },
+      payment: {
+        ...payment,
+        amount: payment.amount.toString(),
+        nonce: payment.nonce.toString(),
+        deadline: payment.deadline.toString(),
+      },
       structHash: hashStruct({ data: payment, primaryType: "Payment", types: ledgerTypes }),
       paymentId: id,
       signature,

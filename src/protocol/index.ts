@@ -13,3 +13,6 @@ export * from "./merkle.ts";
 export * from "./reasons.ts";
 export * from "./revert.ts";
 export * from "./types.ts";
+export * from "./amounts.ts";
+export * from "./currencies.ts";
+export * from "./paymentFromRequest.ts";

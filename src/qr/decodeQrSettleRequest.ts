@@ -8,7 +8,7 @@ import { readQrSettleRequest, type ReadQrSettleRequestOptions } from "./readQrSe
  * allowed and ignored.
  *
  * @throws {QrParseError | QrStructureError | QrCrcError} The payload is not readable, verifiable EMV.
- * @throws {QrSettleError} It is EMV but not a valid QRSettle request, or it has expired (when `now` is given).
+ * @throws {QrRequestError} It is EMV but not a valid QRSettle request, or it has expired (when `now` is given).
  *
  * @example
  * const request = decodeQrSettleRequest(payload, { now: BigInt(Math.floor(Date.now() / 1000)) });

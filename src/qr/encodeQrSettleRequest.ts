@@ -1,7 +1,7 @@
 import { parseAmount } from "../protocol/amounts.ts";
 import { formatCurrencyNumeric, getCurrencyByNumeric } from "../protocol/currencies.ts";
 import { encodeEmvQr } from "./encodeEmvQr.ts";
-import { QrSettleError } from "./errors.ts";
+import { QrRequestError } from "./errors.ts";
 import { QRSETTLE_GUI, type QrSettleRequest, QrSettleSubTag } from "./qrSettleRequest.ts";
 import type { AdditionalDataInput, EmvTemplateInput, MerchantAccountInput } from "./types.ts";
 
@@ -24,8 +24,8 @@ const MAX_UINT16 = 0xffff;
 const MAX_UINT64 = 2n ** 64n - 1n;
 const MAX_CHAIN_ID_DIGITS = 36;
 
-function invalid(field: string, rule: string, tag: string, value: unknown): QrSettleError {
-  return new QrSettleError({
+function invalid(field: string, rule: string, tag: string, value: unknown): QrRequestError {
+  return new QrRequestError({
     code: "QRSETTLE_FIELD_INVALID",
     shortMessage: `${field} ${rule}.`,
     tag,
@@ -47,7 +47,7 @@ function freeTemplateIds(taken: readonly EmvTemplateInput[]): readonly [string, 
   for (let id = 80; id <= 99 && free.length < 2; id++) if (!used.has(String(id))) free.push(String(id));
   const [network, merchant] = free;
   if (network === undefined || merchant === undefined) {
-    throw new QrSettleError({
+    throw new QrRequestError({
       code: "QRSETTLE_NO_FREE_TEMPLATE_ID",
       shortMessage:
         "QRSettle needs two free unreserved template IDs (80-99); the other templates use them all.",
@@ -61,7 +61,7 @@ function freeTemplateIds(taken: readonly EmvTemplateInput[]): readonly [string, 
  * 62.05 for the reference, 64 for a name in another script), plus our two unreserved templates with GUI
  * "io.qrsettle". Strict: a request the format cannot carry throws.
  *
- * @throws {QrSettleError} QRSETTLE_FIELD_INVALID (chain id, addresses, bank id, expiry, reference "***", or a
+ * @throws {QrRequestError} QRSETTLE_FIELD_INVALID (chain id, addresses, bank id, expiry, reference "***", or a
  *   static code with an amount / dynamic code without), QRSETTLE_CURRENCY_UNKNOWN, QRSETTLE_AMOUNT_INVALID,
  *   QRSETTLE_NO_FREE_TEMPLATE_ID.
  * @throws {QrEncodeError} An EMV rule is broken, e.g. a merchant name over 25 characters.
@@ -105,7 +105,7 @@ export function encodeQrSettleRequest(
   }
   const currency = getCurrencyByNumeric(request.currency);
   if (currency === undefined) {
-    throw new QrSettleError({
+    throw new QrRequestError({
       code: "QRSETTLE_CURRENCY_UNKNOWN",
       shortMessage: "Currency is not an ISO 4217 numeric code QRSettle knows.",
       tag: "53",
@@ -127,7 +127,7 @@ export function encodeQrSettleRequest(
     try {
       units = parseAmount(request.amount, currency.exponent);
     } catch (error) {
-      throw new QrSettleError({
+      throw new QrRequestError({
         code: "QRSETTLE_AMOUNT_INVALID",
         shortMessage: `Amount is not a valid ${currency.alpha} amount.`,
         tag: "54",

@@ -46,7 +46,7 @@ export type EmvRuleCode =
 export type QrEncodeErrorCode = EmvRuleCode;
 
 /** Stable identifiers of QRSettle request failures (our templates, on top of a valid EMV payload). */
-export type QrSettleErrorCode =
+export type QrRequestErrorCode =
   | "QRSETTLE_TEMPLATE_MISSING"
   | "QRSETTLE_FIELD_MISSING"
   | "QRSETTLE_FIELD_INVALID"
@@ -73,7 +73,7 @@ export type QrErrorCode =
   | QrStructureErrorCode
   | QrCrcErrorCode
   | QrEncodeErrorCode
-  | QrSettleErrorCode
+  | QrRequestErrorCode
   | Eip681ErrorCode
   | QrImageErrorCode;
 
@@ -170,10 +170,10 @@ export class QrEncodeError extends QrError<QrEncodeErrorCode> {
  * currency is unknown, the amount does not fit the currency, or the code has expired.
  *
  * @example
- * decodeQrSettleRequest(pixPayload) // throws QrSettleError, code "QRSETTLE_TEMPLATE_MISSING"
+ * decodeQrSettleRequest(pixPayload) // throws QrRequestError, code "QRSETTLE_TEMPLATE_MISSING"
  */
-export class QrSettleError extends QrError<QrSettleErrorCode> {
-  override name = "QrSettleError";
+export class QrRequestError extends QrError<QrRequestErrorCode> {
+  override name = "QrRequestError";
 }
 
 /**

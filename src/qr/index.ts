@@ -24,8 +24,8 @@ export {
   type QrImageErrorCode,
   QrParseError,
   type QrParseErrorCode,
-  QrSettleError,
-  type QrSettleErrorCode,
+  QrRequestError,
+  type QrRequestErrorCode,
   QrStructureError,
   type QrStructureErrorCode,
 } from "./errors.ts";

@@ -1,6 +1,6 @@
 import { parseAmount } from "../protocol/amounts.ts";
 import { getCurrencyByNumeric } from "../protocol/currencies.ts";
-import { QrSettleError } from "./errors.ts";
+import { QrRequestError } from "./errors.ts";
 import { QRSETTLE_GUI, type QrSettleRequest, QrSettleSubTag } from "./qrSettleRequest.ts";
 import type { DecodedTemplate, EmvQrCode } from "./types.ts";
 
@@ -14,12 +14,12 @@ const MAX_UINT64 = 2n ** 64n - 1n;
 
 type Field = { readonly value: string; readonly tag: string };
 
-function missing(what: string, tag: string): QrSettleError {
-  return new QrSettleError({ code: "QRSETTLE_FIELD_MISSING", shortMessage: `${what} is missing.`, tag });
+function missing(what: string, tag: string): QrRequestError {
+  return new QrRequestError({ code: "QRSETTLE_FIELD_MISSING", shortMessage: `${what} is missing.`, tag });
 }
 
-function invalid(what: string, rule: string, field: Field): QrSettleError {
-  return new QrSettleError({
+function invalid(what: string, rule: string, field: Field): QrRequestError {
+  return new QrRequestError({
     code: "QRSETTLE_FIELD_INVALID",
     shortMessage: `${what} ${rule}.`,
     tag: field.tag,
@@ -62,7 +62,7 @@ function required(fields: ReadonlyMap<string, Field>, subId: string, what: strin
  * Turns a decoded EMV payload into a QRSettle request: finds the unreserved templates with GUI "io.qrsettle"
  * (in whichever of 80-99 they are), merges their sub-objects, and checks every field.
  *
- * @throws {QrSettleError} QRSETTLE_TEMPLATE_MISSING, QRSETTLE_FIELD_MISSING, QRSETTLE_FIELD_INVALID,
+ * @throws {QrRequestError} QRSETTLE_TEMPLATE_MISSING, QRSETTLE_FIELD_MISSING, QRSETTLE_FIELD_INVALID,
  *   QRSETTLE_FIELD_DUPLICATED, QRSETTLE_CURRENCY_UNKNOWN, QRSETTLE_AMOUNT_INVALID, QRSETTLE_EXPIRED.
  *
  * @example
@@ -74,7 +74,7 @@ export function readQrSettleRequest(
 ): QrSettleRequest {
   const ours = code.unreservedTemplates.filter(isQrSettleTemplate);
   if (ours.length === 0) {
-    throw new QrSettleError({
+    throw new QrRequestError({
       code: "QRSETTLE_TEMPLATE_MISSING",
       shortMessage: `The payload has no unreserved template (80-99) with GUI "${QRSETTLE_GUI}".`,
     });
@@ -85,7 +85,7 @@ export function readQrSettleRequest(
       const tag = `${template.id}.${subId}`;
       const earlier = fields.get(subId);
       if (earlier !== undefined) {
-        throw new QrSettleError({
+        throw new QrRequestError({
           code: "QRSETTLE_FIELD_DUPLICATED",
           shortMessage: `QRSettle sub-tag ${subId} appears in two templates.`,
           tag,
@@ -109,7 +109,7 @@ export function readQrSettleRequest(
   if (code.transactionCurrency === undefined) throw missing("Transaction Currency", "53");
   const currency = getCurrencyByNumeric(code.transactionCurrency);
   if (currency === undefined) {
-    throw new QrSettleError({
+    throw new QrRequestError({
       code: "QRSETTLE_CURRENCY_UNKNOWN",
       shortMessage: "Transaction Currency (53) is not an ISO 4217 numeric code QRSettle knows.",
       tag: "53",
@@ -122,7 +122,7 @@ export function readQrSettleRequest(
     try {
       units = parseAmount(amount, currency.exponent);
     } catch (error) {
-      throw new QrSettleError({
+      throw new QrRequestError({
         code: "QRSETTLE_AMOUNT_INVALID",
         shortMessage: `Transaction Amount (54) is not a valid ${currency.alpha} amount.`,
         tag: "54",
@@ -143,7 +143,7 @@ export function readQrSettleRequest(
     );
   }
   if (options.now !== undefined && expiry !== undefined && options.now > expiry) {
-    throw new QrSettleError({
+    throw new QrRequestError({
       code: "QRSETTLE_EXPIRED",
       shortMessage: "The QR code has expired.",
       tag: expiryField?.tag,

@@ -20,7 +20,11 @@ import {
 const TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
 interface Vector {
-  payment: Omit<Payment, "amount" | "nonce" | "deadline"> & { amount: string; nonce: string; deadline: string };
+  payment: Omit<Payment, "amount" | "nonce" | "deadline"> & {
+    amount: string;
+    nonce: string;
+    deadline: string;
+  };
   structHash: Hex;
   paymentId: Hex;
   signature: Hex;
@@ -53,7 +57,9 @@ describe("EIP-712 vectors shared with the Solidity tests", function () {
     };
 
     it(`vector ${i}: viem and ethers compute the struct hash and payment id`, function () {
-      expect(hashStruct({ data: payment, primaryType: "Payment", types: ledgerTypes })).to.equal(vector.structHash);
+      expect(hashStruct({ data: payment, primaryType: "Payment", types: ledgerTypes })).to.equal(
+        vector.structHash,
+      );
       expect(paymentId(domain, payment)).to.equal(vector.paymentId);
       expect(TypedDataEncoder.hash(domain, typesOf("Payment"), payment)).to.equal(vector.paymentId);
       expect(refundId(domain, refund)).to.equal(vector.refundId);
@@ -72,13 +78,22 @@ describe("EIP-712 vectors shared with the Solidity tests", function () {
         message: payment,
       });
       expect(viemSignature).to.equal(vector.signature);
-      expect(await ethersWallet.signTypedData(domain, typesOf("Payment"), payment)).to.equal(vector.signature);
+      expect(await ethersWallet.signTypedData(domain, typesOf("Payment"), payment)).to.equal(
+        vector.signature,
+      );
       expect(toCompactSignature(viemSignature)).to.equal(vector.compactSignature);
 
       expect(
-        await viemAccount.signTypedData({ domain, types: ledgerTypes, primaryType: "Refund", message: refund }),
+        await viemAccount.signTypedData({
+          domain,
+          types: ledgerTypes,
+          primaryType: "Refund",
+          message: refund,
+        }),
       ).to.equal(vector.refundSignature);
-      expect(await ethersWallet.signTypedData(domain, typesOf("Refund"), refund)).to.equal(vector.refundSignature);
+      expect(await ethersWallet.signTypedData(domain, typesOf("Refund"), refund)).to.equal(
+        vector.refundSignature,
+      );
     });
   }
 });

@@ -4,7 +4,7 @@ import { crc16 } from "../../src/qr/crc16.ts";
 import { decodeEmvQr } from "../../src/qr/decodeEmvQr.ts";
 import { decodeQrSettleRequest } from "../../src/qr/decodeQrSettleRequest.ts";
 import { encodeQrSettleRequest } from "../../src/qr/encodeQrSettleRequest.ts";
-import { QrEncodeError, QrError, QrSettleError } from "../../src/qr/errors.ts";
+import { QrEncodeError, QrError, QrRequestError } from "../../src/qr/errors.ts";
 import { QRSETTLE_GUI, type QrSettleRequest } from "../../src/qr/qrSettleRequest.ts";
 
 const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
@@ -43,14 +43,14 @@ function withCrc(body: string): string {
   return `${body}6304${crc16(`${body}6304`)}`;
 }
 
-function settleError(run: () => unknown): QrSettleError {
+function settleError(run: () => unknown): QrRequestError {
   try {
     run();
   } catch (error) {
-    expect(error).to.be.instanceOf(QrSettleError);
-    return error as QrSettleError;
+    expect(error).to.be.instanceOf(QrRequestError);
+    return error as QrRequestError;
   }
-  expect.fail("expected a QrSettleError");
+  expect.fail("expected a QrRequestError");
 }
 
 describe("QRSettle requests", () => {
@@ -95,7 +95,7 @@ describe("QRSettle requests", () => {
     const code = decodeEmvQr(encodeQrSettleRequest(largest));
     expect(code.unreservedTemplates.map((template) => template.value.length)).to.deep.equal([99, 92]);
     expect(decodeQrSettleRequest(encodeQrSettleRequest(largest))).to.deep.equal(largest);
-    expect(() => encodeQrSettleRequest({ ...largest, chainId: 10n ** 36n })).to.throw(QrSettleError);
+    expect(() => encodeQrSettleRequest({ ...largest, chainId: 10n ** 36n })).to.throw(QrRequestError);
   });
 
   it("carry other networks' accounts alongside, and move out of the way of their templates", () => {
