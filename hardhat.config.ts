@@ -4,6 +4,8 @@ import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-et
 import hardhatViem from "@nomicfoundation/hardhat-viem";
 import { configVariable, defineConfig } from "hardhat/config";
 
+import { qrsettleTasks } from "./tasks/index.ts";
+
 const require = createRequire(import.meta.url);
 
 /**
@@ -26,6 +28,7 @@ const compiler = {
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers, hardhatViem],
+  tasks: qrsettleTasks,
   solidity: {
     profiles: {
       default: compiler,
@@ -50,7 +53,8 @@ export default defineConfig({
   typechain: { outDir: "types/ethers-contracts" },
   networks: {
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
-    anvil: { type: "http", chainType: "l1", url: "http://127.0.0.1:8546" },
+    // Anvil, a second independent EVM client; tests start one on a free port and pass its URL here.
+    anvil: { type: "http", chainType: "l1", url: process.env.QRSETTLE_ANVIL_URL ?? "http://127.0.0.1:8546" },
     // Any EVM JSON-RPC endpoint, e.g. a bank consortium's Besu network. Keys come from the keystore plugin
     // (`npx hardhat keystore set QRSETTLE_DEPLOYER_KEY`) or the environment, never from files in the repo.
     remote: {

@@ -1,8 +1,6 @@
 import {
-  getContract,
   keccak256,
   stringToHex,
-  toHex,
   type Account,
   type Address,
   type Chain,
@@ -12,9 +10,11 @@ import {
   type WalletClient,
 } from "viem";
 
-import { QRSettleError } from "../protocol/errors.ts";
+import { numberedDetails, QRSettleError } from "../protocol/errors.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import { contractBytecode } from "./artifacts.ts";
+import { configureNetwork } from "./configure.ts";
+import type { CustomerSpec } from "./networkFile.ts";
 
 /** A wallet client bound to one account and chain. */
 export type Signer = WalletClient<Transport, Chain, Account>;
@@ -34,65 +34,59 @@ export interface BankSpec {
   bic: string;
   name: string;
   admin: Address;
+  /** Defaults to active. */
+  status?: "active" | "suspended";
   relayers: Address[];
-  /** Reserves to issue, by ISO 4217 numeric currency, in minor units. */
+  /** Reserves issued once, to a position that has never held any, by ISO 4217 numeric code; minor units. */
   reserves: Record<number, bigint>;
-  /** Operator caps by currency. */
+  /** Operator caps by currency; minor units. */
   limits?: Record<number, { debitCap: bigint; maxPayment: bigint }>;
+  /** Customer accounts to open, each funded once when first opened. */
+  customers?: CustomerSpec[];
 }
 
-/** The state a network should be brought to. */
+/** The state a network should be brought to (a network file, resolved). */
 export interface NetworkSpec {
   /** Default admin of the registry; grants every role. */
   governor: Address;
   /** Seconds a default-admin handover must wait. */
   adminTransferDelay: number;
   roles: Record<keyof typeof ROLES, Address>;
-  currencies: { code: number; exponent: number }[];
+  currencies: { code: number; exponent: number; enabled?: boolean }[];
   banks: BankSpec[];
 }
 
-/** Addresses and ids of a deployed network. */
+/** Addresses and ids of a deployed network, as written to a deployment file. */
 export interface Deployment {
   chainId: number;
   registry: Address;
   ledger: Address;
+  /** Block of the registry's deployment: where an auditor starts reading. */
+  deployBlock: bigint;
   /** Registered bank ids by BIC. */
   banks: Record<string, number>;
 }
 
 /**
- * Deploys the registry and the ledger and brings them to `spec`: roles granted, currencies listed, banks
- * registered with their relayers, caps and reserves. `signerFor` returns a signer for each address the spec
- * names (the governor, role holders and bank admins).
+ * Deploys `BankRegistry` and `SettlementLedger` from the compiled artifacts, the governor's key paying.
  *
  * @example
- * const deployment = await deployNetwork(publicClient, (address) => signers.get(address)!, spec);
+ * const { registry, ledger } = await deployContracts(publicClient, governorSigner, spec);
  */
-export async function deployNetwork(
+export async function deployContracts(
   publicClient: PublicClient,
-  signerFor: (address: Address) => Signer,
-  spec: NetworkSpec,
-): Promise<Deployment> {
-  const confirm = async (pending: Promise<Hash>, what: string): Promise<void> => {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: await pending });
-    if (receipt.status !== "success") {
-      throw new QRSettleError("DEPLOY_TX_FAILED", `Transaction failed: ${what}.`, {
-        details: { hash: receipt.transactionHash },
-      });
-    }
-  };
-  const deployer = signerFor(spec.governor);
-  const deployed = async (pending: Promise<Hash>, name: string): Promise<Address> => {
+  deployer: Signer,
+  spec: Pick<NetworkSpec, "governor" | "adminTransferDelay">,
+): Promise<Omit<Deployment, "banks">> {
+  const deployed = async (pending: Promise<Hash>, name: string) => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: await pending });
     if (receipt.contractAddress == null) {
       throw new QRSettleError("DEPLOY_TX_FAILED", `Deploying ${name} failed.`, {
         details: { hash: receipt.transactionHash },
       });
     }
-    return receipt.contractAddress;
+    return { address: receipt.contractAddress, block: receipt.blockNumber };
   };
-
   const registry = await deployed(
     deployer.deployContract({
       abi: bankRegistryAbi,
@@ -105,56 +99,47 @@ export async function deployNetwork(
     deployer.deployContract({
       abi: settlementLedgerAbi,
       bytecode: await contractBytecode("SettlementLedger"),
-      args: [registry],
+      args: [registry.address],
     }),
     "SettlementLedger",
   );
-  const registryAs = (address: Address) =>
-    getContract({
-      address: registry,
-      abi: bankRegistryAbi,
-      client: { public: publicClient, wallet: signerFor(address) },
+  return {
+    chainId: await publicClient.getChainId(),
+    registry: registry.address,
+    ledger: ledger.address,
+    deployBlock: registry.block,
+  };
+}
+
+/**
+ * Deploys the contracts and brings them to `spec` (see {@link configureNetwork}); for local networks, tests
+ * and benchmarks, where one process holds every key. `signerFor` returns a signer for each address the spec
+ * names.
+ *
+ * @throws {QRSettleError} `CONFIGURE_INCOMPLETE` if a key the spec needs is missing.
+ * @example
+ * const deployment = await deployNetwork(publicClient, (address) => signers.get(address)!, spec);
+ */
+export async function deployNetwork(
+  publicClient: PublicClient,
+  signerFor: (address: Address) => Signer | undefined,
+  spec: NetworkSpec,
+): Promise<Deployment> {
+  const deployer = signerFor(spec.governor);
+  if (deployer === undefined) {
+    throw new QRSettleError("CONFIGURE_INCOMPLETE", "No key for the governor, who deploys.", {
+      details: { governor: spec.governor },
     });
-  const ledgerAs = (address: Address) =>
-    getContract({
-      address: ledger,
-      abi: settlementLedgerAbi,
-      client: { public: publicClient, wallet: signerFor(address) },
+  }
+  const contracts = await deployContracts(publicClient, deployer, spec);
+  const report = await configureNetwork(publicClient, signerFor, { ...contracts, banks: {} }, spec);
+  if (report.pending.length > 0) {
+    throw new QRSettleError("CONFIGURE_INCOMPLETE", "Some changes need keys this process does not hold.", {
+      details: numberedDetails(
+        "Pending",
+        report.pending.map((p) => `${p.change} (key of ${p.signer})`),
+      ),
     });
-
-  for (const [name, role] of Object.entries(ROLES) as [keyof typeof ROLES, Hash][]) {
-    await confirm(registryAs(spec.governor).write.grantRole([role, spec.roles[name]]), `grant ${name}`);
   }
-  const operator = registryAs(spec.roles.operator);
-  for (const { code, exponent } of spec.currencies) {
-    await confirm(operator.write.addCurrency([code, exponent]), `add currency ${code}`);
-  }
-
-  const banks: Record<string, number> = {};
-  for (const bank of spec.banks) {
-    const bic = toHex(bank.bic.padEnd(11, "X"), { size: 11 });
-    const { result: bankId } = await operator.simulate.registerBank([bic, bank.name, bank.admin], {
-      account: spec.roles.operator,
-    });
-    await confirm(operator.write.registerBank([bic, bank.name, bank.admin]), `register ${bank.bic}`);
-    banks[bank.bic] = bankId;
-
-    for (const relayer of bank.relayers) {
-      await confirm(registryAs(bank.admin).write.setRelayer([relayer, true]), `relayer of ${bank.bic}`);
-    }
-    for (const [currency, { debitCap, maxPayment }] of Object.entries(bank.limits ?? {})) {
-      await confirm(
-        operator.write.setBankLimits([bankId, Number(currency), debitCap, maxPayment]),
-        `limits of ${bank.bic}`,
-      );
-    }
-    for (const [currency, amount] of Object.entries(bank.reserves)) {
-      await confirm(
-        ledgerAs(spec.roles.settlementAgent).write.issueReserves([bankId, Number(currency), amount]),
-        `reserves of ${bank.bic}`,
-      );
-    }
-  }
-
-  return { chainId: await publicClient.getChainId(), registry, ledger, banks };
+  return report.deployment;
 }

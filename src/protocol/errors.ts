@@ -36,3 +36,15 @@ export class QRSettleError extends Error {
     this.details = lines;
   }
 }
+
+/**
+ * Numbered context lines for an error that reports several problems at once.
+ *
+ * @example
+ * new QRSettleError("NETWORK_FILE_INVALID", "The network file is not valid.", {
+ *   details: { File: file, ...numberedDetails("Problem", problems) },
+ * });
+ */
+export function numberedDetails(label: string, lines: readonly string[]): Record<string, string> {
+  return Object.fromEntries(lines.map((line, i): [string, string] => [`${label} ${i + 1}`, line]));
+}

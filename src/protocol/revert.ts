@@ -8,6 +8,8 @@ export interface DecodedRevert {
   name: string;
   /** The offending values, in declaration order. */
   args: readonly unknown[];
+  /** The parameter names of the error, in the same order (e.g. `["bankId", "currency", ...]`). */
+  argNames: readonly string[];
 }
 
 const abis = [settlementLedgerAbi, bankRegistryAbi] as const;
@@ -17,13 +19,13 @@ const abis = [settlementLedgerAbi, bankRegistryAbi] as const;
  * undefined for data that matches no known error.
  *
  * @example
- * decodeRevert("0x5b1a2b3c...") // { name: "UnauthorizedRelayer", args: ["0x..."] }
+ * decodeRevert("0x5b1a2b3c...") // { name: "UnauthorizedRelayer", args: ["0x..."], argNames: ["caller"] }
  */
 export function decodeRevert(data: Hex): DecodedRevert | undefined {
   for (const abi of abis) {
     try {
-      const { errorName, args } = decodeErrorResult({ abi, data });
-      return { name: errorName, args };
+      const { errorName, args, abiItem } = decodeErrorResult({ abi, data });
+      return { name: errorName, args, argNames: abiItem.inputs.map((input) => input.name) };
     } catch {
       // Not this contract's error; try the next ABI.
     }

@@ -110,7 +110,7 @@ describe("scan → decode → sign → settle, end to end on EDR", function () {
     const bySigner = new Map(signers.map((s) => [s.account.address.toLowerCase(), s]));
     deployment = await deployNetwork(
       publicClient,
-      (a) => bySigner.get(a.toLowerCase()) as Signer,
+      (a) => bySigner.get(a.toLowerCase()),
       sampleNetworkSpec(signers.map((s) => s.account.address)),
     );
   });

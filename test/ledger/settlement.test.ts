@@ -71,7 +71,7 @@ for (const chain of ["EDR (in-process)", "Anvil"] as const) {
       const bySigner = new Map(signers.map((s) => [s.account.address.toLowerCase(), s]));
       deployment = await deployNetwork(
         publicClient,
-        (a) => bySigner.get(a.toLowerCase()) as Signer,
+        (a) => bySigner.get(a.toLowerCase()),
         sampleNetworkSpec(accounts),
       );
       domain = ledgerDomain(deployment.chainId, deployment.ledger);
@@ -284,6 +284,7 @@ for (const chain of ["EDR (in-process)", "Anvil"] as const) {
       expect(decodeRevert(data as Hex)).to.deep.equal({
         name: "UnauthorizedRelayer",
         args: [outsider.account.address],
+        argNames: ["caller"],
       });
     });
   });
