@@ -20,6 +20,7 @@ import {
 /// - operator: currencies, bank registration, status and caps;
 /// - settlement agent: issues and redeems reserves on the ledger;
 /// - pauser, freezer, enforcer: pause the network, freeze accounts, force moves on the ledger;
+/// - FX settlement: the FX module contract, which settles quoted cross-currency payments on the ledger;
 /// - per bank, set here: its admin (issues its deposits, manages its relayers) and its relayers (settle).
 /// No key both issues money and settles: admins, relayers and settlement agents are pairwise distinct.
 contract BankRegistry is IBankRegistry, AccessControlDefaultAdminRules, Pausable {
@@ -33,6 +34,8 @@ contract BankRegistry is IBankRegistry, AccessControlDefaultAdminRules, Pausable
     bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
     /// @notice Moves deposits without the holder's signature.
     bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
+    /// @notice Held by the FX module contract: asks the ledger to settle cross-currency payments.
+    bytes32 public constant FX_SETTLEMENT_ROLE = keccak256("FX_SETTLEMENT_ROLE");
 
     struct Bank {
         BankStatus status;

@@ -9,6 +9,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {BankLimits, BankStatus, IBankRegistry} from "./interfaces/IBankRegistry.sol";
 import {
     AccountView,
+    CrossCurrencyPayment,
     CustomerLimit,
     ISettlementLedger,
     Payment,
@@ -40,6 +41,7 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
     bytes32 private constant SETTLEMENT_AGENT_ROLE = keccak256("SETTLEMENT_AGENT_ROLE");
     bytes32 private constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
     bytes32 private constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
+    bytes32 private constant FX_SETTLEMENT_ROLE = keccak256("FX_SETTLEMENT_ROLE");
 
     /// @dev Parts of a batch named by `MalformedBatch`.
     uint8 private constant PART_PAYEES = 0;
@@ -89,6 +91,25 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         uint256[] credits;
         uint16[] payeeBanks;
         uint256[] inflows;
+    }
+
+    /// @dev A move between two customer accounts outside a batch (a refund, a cross-currency payment): the sender
+    /// is debited `sendAmount` in `sendCurrency`, the receiver credited `receiveAmount` in `receiveCurrency`, and
+    /// reserves move sender bank → provider bank (send currency) → receiver bank (receive currency). A
+    /// same-currency move names one of its own banks as provider. Payments also face the bank's single-payment
+    /// cap and the sender's daily limit; refunds do not.
+    struct Transfer {
+        address sender;
+        uint16 senderBank;
+        uint16 sendCurrency;
+        uint256 sendAmount;
+        uint256 nonce;
+        address receiver;
+        uint16 receiverBank;
+        uint16 receiveCurrency;
+        uint256 receiveAmount;
+        uint16 providerBank;
+        bool isPayment;
     }
 
     /// @notice The registry this ledger takes banks, keys, caps, roles and the pause from.
@@ -262,6 +283,37 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         }
         emit BatchSettled(ctx.payerBank, currency, root, ctx.settled, ctx.rejected);
         return (ctx.settled, root);
+    }
+
+    /// @inheritdoc ISettlementLedger
+    function settleCrossCurrency(
+        CrossCurrencyPayment calldata p
+    ) external onlyRegistryRole(FX_SETTLEMENT_ROLE) whenNotPaused returns (RejectReason reason) {
+        Transfer memory t = Transfer({
+            sender: p.payer,
+            senderBank: p.payerBank,
+            sendCurrency: p.payCurrency,
+            sendAmount: p.payAmount,
+            nonce: p.nonce,
+            receiver: p.payee,
+            receiverBank: p.payeeBank,
+            receiveCurrency: p.receiveCurrency,
+            receiveAmount: p.receiveAmount,
+            providerBank: p.providerBank,
+            isPayment: true
+        });
+        reason = _checkTransfer(t);
+        if (reason != RejectReason.None) return reason;
+        _moveTransferDeposits(t);
+        emit CrossCurrencySettled(
+            p.payer,
+            p.payee,
+            p.paymentId,
+            p.qrHash,
+            _legTerms(p.payAmount, p.payerBank, p.providerBank, p.payCurrency),
+            _legTerms(p.receiveAmount, p.providerBank, p.payeeBank, p.receiveCurrency)
+        );
+        _moveTransferReserves(t);
     }
 
     /// @inheritdoc ISettlementLedger
@@ -578,13 +630,9 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
             SignatureLib.isValidERC1271Calldata(item.payer, item.paymentId, items[signatureAt + 2:next]);
     }
 
-    /// @dev Checks a signed item against the ledger and, if every check passes, debits the payer (one write
-    /// to its account word, and to its daily-limit word if it has one), emits `PaymentSettled` and records
-    /// the payee's credit and the reserve leg for the end of the batch. Writes nothing if a check fails.
-    ///
-    /// Written in assembly because it runs once per payment: the same checks in high-level Solidity cost
-    /// about 1,000 instructions more per item, mostly stack shuffling between small functions. The account
-    /// word's layout is `AccountLib`'s; tests exercise every branch through `settlePayments`.
+    /// @dev Checks a signed item against the ledger and, if every check passes, debits the payer, emits
+    /// `PaymentSettled` and records the payee's credit and the reserve leg for the end of the batch. Writes
+    /// nothing if a check fails.
     /// @return reason None if settled, else the first check that failed.
     function _applyItem(
         BatchContext memory ctx,
@@ -592,11 +640,44 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         uint256 accountsSlot,
         uint256 limitsSlot
     ) private returns (RejectReason reason) {
-        uint256 payerBank = ctx.payerBank;
-        uint256 maxPayment = ctx.maxPayment;
-        // reserves - floor < 2^128, so the headroom is exact.
-        int256 headroom = ctx.reserves - ctx.reserveFloor;
         bool crossBank;
+        // reserves - floor < 2^128, so the headroom is exact.
+        (reason, crossBank) = _debitPayer(
+            item,
+            accountsSlot,
+            limitsSlot,
+            ctx.payerBank,
+            ctx.maxPayment,
+            ctx.reserves - ctx.reserveFloor
+        );
+        if (reason != RejectReason.None) return reason;
+        _recordSettled(ctx, item);
+        // Amounts are below 2^96 and totals below 2^96 per currency: no overflow.
+        unchecked {
+            if (crossBank) {
+                ctx.reserves -= int256(item.amount);
+                ctx.outflow += item.amount;
+            }
+        }
+    }
+
+    /// @dev The checks of one item, in order, and if all pass the payer's debit: one write to its account word
+    /// (balance and nonce window), and to its daily-limit word if it has one.
+    ///
+    /// Written in assembly because it runs once per payment: the same checks in high-level Solidity cost
+    /// about 1,000 instructions more per item, mostly stack shuffling between small functions. The account
+    /// word's layout is `AccountLib`'s; tests exercise every branch through `settlePayments`.
+    /// @param headroom How much the payer bank may still pay out of reserves (reserves + debit cap).
+    /// @return reason None if the payer was debited, else the first check that failed.
+    /// @return crossBank Whether the payee banks elsewhere, so reserves move.
+    function _debitPayer(
+        BatchItem memory item,
+        uint256 accountsSlot,
+        uint256 limitsSlot,
+        uint256 payerBank,
+        uint256 maxPayment,
+        int256 headroom
+    ) private returns (RejectReason reason, bool crossBank) {
         assembly ("memory-safe") {
             let amount := mload(add(item, 0x60))
             let entry := mload(add(item, 0x20))
@@ -694,8 +775,13 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
                 )
             }
         }
-        if (reason != RejectReason.None) return reason;
+    }
+
+    /// @dev Emits `PaymentSettled` for `item` (written out, so the batch loop skips the ABI encoder's
+    /// generality) and adds its amount to the payee's credit for the end of the batch.
+    function _recordSettled(BatchContext memory ctx, BatchItem memory item) private {
         bytes32 topic = PaymentSettled.selector;
+        uint256 payerBank = ctx.payerBank;
         uint256 currency = ctx.currency;
         uint256[] memory credits = ctx.credits;
         assembly ("memory-safe") {
@@ -716,13 +802,6 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
             // credits[entryIndex] += amount; the index was checked against the table when decoding.
             let credit := add(credits, shl(5, add(mload(add(item, 0x40)), 1)))
             mstore(credit, add(mload(credit), amount))
-        }
-        // Amounts are below 2^96 and totals below 2^96 per currency: no overflow.
-        unchecked {
-            if (crossBank) {
-                ctx.reserves -= int256(item.amount);
-                ctx.outflow += item.amount;
-            }
         }
     }
 
@@ -799,17 +878,28 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
             return RejectReason.UnknownPayment;
         }
         if (payment.payeeBank != relayerBankId) return RejectReason.NotRelayerBank;
-        if (!registry.getCurrency(payment.currency).enabled) return RejectReason.CurrencyDisabled;
-        if (registry.bankStatus(payerBank) != BankStatus.Active) return RejectReason.ReceiverBankInactive;
         if (request.amount == 0) return RejectReason.InvalidAmount;
         // Subtract rather than add: refunded never exceeds the amount, and a huge request must not overflow.
         if (request.amount > payment.amount - _refunded[paymentId]) return RejectReason.RefundExceedsPayment;
 
-        (RejectReason reason, Account payee) = _checkRefundAccounts(request, payerBank);
+        Transfer memory t = Transfer({
+            sender: payment.payee,
+            senderBank: payment.payeeBank,
+            sendCurrency: payment.currency,
+            sendAmount: request.amount,
+            nonce: request.nonce,
+            receiver: payment.payer,
+            receiverBank: payerBank,
+            receiveCurrency: payment.currency,
+            receiveAmount: request.amount,
+            providerBank: payment.payeeBank,
+            isPayment: false
+        });
+        RejectReason reason = _checkTransfer(t);
         if (reason != RejectReason.None) return reason;
 
         _refunded[paymentId] += request.amount;
-        _applyRefund(payment, payee, request.amount);
+        _moveTransferDeposits(t);
         emit PaymentRefunded(
             paymentId,
             payment.payer,
@@ -820,43 +910,93 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
             payment.payeeBank,
             payment.currency
         );
-        _moveInterbank(payment.payeeBank, payerBank, payment.currency, request.amount);
+        _moveTransferReserves(t);
         return RejectReason.None;
     }
 
-    /// @dev The account checks of a refund; on success also returns the payee's account with its nonce used.
-    function _checkRefundAccounts(
-        RefundRequest calldata request,
-        uint16 payerBank
-    ) private view returns (RejectReason, Account) {
-        Payment calldata payment = request.payment;
-        mapping(address => Account) storage accounts = _accounts[payment.currency];
-        Account payee = accounts[payment.payee];
-        if (payee.bank() != payment.payeeBank) return (RejectReason.SenderNotCustomer, payee);
-        if (payee.isFrozen()) return (RejectReason.SenderFrozen, payee);
-        Account payer = accounts[payment.payer];
-        if (payer.bank() != payerBank) return (RejectReason.ReceiverNotCustomer, payee);
-        if (payer.isFrozen()) return (RejectReason.ReceiverFrozen, payee);
-        (Account updated, AccountLib.NonceCheck nonceCheck) = payee.useNonce(request.nonce);
-        if (nonceCheck == AccountLib.NonceCheck.Used) return (RejectReason.NonceUsed, payee);
-        if (nonceCheck == AccountLib.NonceCheck.OutOfWindow) return (RejectReason.NonceOutOfWindow, payee);
-        if (payee.balance() < request.amount) return (RejectReason.InsufficientBalance, payee);
+    // ────────────────────────────────── Internal: checked transfers ──────────────────────────────
+
+    /// @dev Every check of a transfer between two customer accounts, in order: currencies enabled, banks active,
+    /// sender and receiver accounts, amounts, the sender's nonce and balance, the reserve legs, and last (because
+    /// passing records the spending) the sender's daily limit. Writes nothing else.
+    function _checkTransfer(Transfer memory t) private returns (RejectReason) {
         if (
-            payment.payeeBank != payerBank &&
-            !_hasReserveHeadroom(payment.payeeBank, payment.currency, request.amount)
+            !registry.getCurrency(t.sendCurrency).enabled || !registry.getCurrency(t.receiveCurrency).enabled
         ) {
-            return (RejectReason.InsufficientReserves, payee);
+            return RejectReason.CurrencyDisabled;
         }
-        return (RejectReason.None, updated);
+        if (
+            registry.bankStatus(t.receiverBank) != BankStatus.Active ||
+            registry.bankStatus(t.providerBank) != BankStatus.Active
+        ) {
+            return RejectReason.ReceiverBankInactive;
+        }
+        Account sender = _accounts[t.sendCurrency][t.sender];
+        if (sender.bank() != t.senderBank) return RejectReason.SenderNotCustomer;
+        if (sender.isFrozen()) return RejectReason.SenderFrozen;
+        Account receiver = _accounts[t.receiveCurrency][t.receiver];
+        if (receiver.bank() != t.receiverBank) return RejectReason.ReceiverNotCustomer;
+        if (receiver.isFrozen()) return RejectReason.ReceiverFrozen;
+        if (t.sendAmount == 0 || t.receiveAmount == 0) return RejectReason.InvalidAmount;
+        if (t.isPayment) {
+            uint256 maxPayment = registry.getBankLimits(t.senderBank, t.sendCurrency).maxPayment;
+            if (maxPayment != 0 && t.sendAmount > maxPayment) return RejectReason.InvalidAmount;
+        }
+        (, AccountLib.NonceCheck nonceCheck) = sender.useNonce(t.nonce);
+        if (nonceCheck == AccountLib.NonceCheck.Used) return RejectReason.NonceUsed;
+        if (nonceCheck == AccountLib.NonceCheck.OutOfWindow) return RejectReason.NonceOutOfWindow;
+        if (sender.balance() < t.sendAmount) return RejectReason.InsufficientBalance;
+        if (
+            (t.senderBank != t.providerBank &&
+                !_hasReserveHeadroom(t.senderBank, t.sendCurrency, t.sendAmount)) ||
+            (t.providerBank != t.receiverBank &&
+                !_hasReserveHeadroom(t.providerBank, t.receiveCurrency, t.receiveAmount))
+        ) {
+            return RejectReason.InsufficientReserves;
+        }
+        if (t.isPayment && sender.isLimited() && !_spendDailyLimit(t.sendCurrency, t.sender, t.sendAmount)) {
+            return RejectReason.DailyLimitExceeded;
+        }
+        return RejectReason.None;
     }
 
-    /// @dev Moves a refund between the two deposit accounts; `payee` already has its refund nonce used.
-    function _applyRefund(Payment calldata payment, Account payee, uint256 amount) private {
-        mapping(address => Account) storage accounts = _accounts[payment.currency];
-        accounts[payment.payee] = payee.withBalance(payee.balance() - amount);
-        // Read after the write: the payer may be the payee.
-        Account payer = accounts[payment.payer];
-        accounts[payment.payer] = payer.withBalance(payer.balance() + amount);
+    /// @dev Applies the account side of a transfer `_checkTransfer` passed: the sender's nonce and debit, the
+    /// receiver's credit. Callers emit their event, then `_moveTransferReserves`, so the event log reads in
+    /// the same order as a batch's: payment first, then the interbank legs.
+    function _moveTransferDeposits(Transfer memory t) private {
+        Account sender = _accounts[t.sendCurrency][t.sender];
+        (Account updated, ) = sender.useNonce(t.nonce);
+        _accounts[t.sendCurrency][t.sender] = updated.withBalance(sender.balance() - t.sendAmount);
+        // Read after the write: sender and receiver may be the same account.
+        Account receiver = _accounts[t.receiveCurrency][t.receiver];
+        _accounts[t.receiveCurrency][t.receiver] = receiver.withBalance(receiver.balance() + t.receiveAmount);
+    }
+
+    /// @dev The reserve legs of a transfer: sender bank → provider bank → receiver bank (no-ops within a bank).
+    function _moveTransferReserves(Transfer memory t) private {
+        _moveInterbank(t.senderBank, t.providerBank, t.sendCurrency, t.sendAmount);
+        _moveInterbank(t.providerBank, t.receiverBank, t.receiveCurrency, t.receiveAmount);
+    }
+
+    /// @dev Applies a customer's daily limit; records the spending and returns true if `amount` fits.
+    function _spendDailyLimit(uint16 currency, address account, uint256 amount) private returns (bool) {
+        CustomerLimit storage limit = _customerLimits[currency][account];
+        uint64 today = uint64(block.timestamp / 1 days);
+        uint256 spent = (limit.day == today ? limit.spentToday : 0) + amount;
+        if (spent > limit.dailyLimit) return false;
+        limit.spentToday = uint96(spent);
+        limit.day = today;
+        return true;
+    }
+
+    /// @dev One leg packed as the events document: amount ‖ from bank ‖ to bank ‖ currency.
+    function _legTerms(
+        uint256 amount,
+        uint16 fromBank,
+        uint16 toBank,
+        uint16 currency
+    ) private pure returns (uint256) {
+        return amount | (uint256(fromBank) << 96) | (uint256(toBank) << 112) | (uint256(currency) << 128);
     }
 
     // ───────────────────────────────────── Internal: helpers ──────────────────────────────────────

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-const CONTRACTS = ["BankRegistry", "SettlementLedger"] as const;
+const CONTRACTS = ["BankRegistry", "SettlementLedger", "FxSettlement"] as const;
 const root = path.resolve(import.meta.dirname, "..");
 const outFile = path.join(root, "src/protocol/generated/abi.ts");
 

@@ -25,7 +25,11 @@ enum RejectReason {
     UnknownPayment,
     RefundExceedsPayment,
     NotRelayerBank,
-    CurrencyDisabled
+    CurrencyDisabled,
+    QuoteInvalid,
+    QuoteOutOfWindow,
+    QuoteExhausted,
+    QuoteMismatch
 }
 
 /// @notice A payment as the payer signs it (EIP-712 primary type `Payment`).
@@ -91,6 +95,27 @@ struct CustomerLimit {
     uint96 dailyLimit;
     uint96 spentToday;
     uint64 day;
+}
+
+/// @notice A cross-currency payment the FX module asks the ledger to settle, both legs at once (payment
+/// versus payment): the payer's deposit in `payCurrency` at `payerBank` goes down by `payAmount`, the payee's
+/// deposit in `receiveCurrency` at `payeeBank` goes up by `receiveAmount`; reserves in `payCurrency` move from
+/// the payer bank to the provider bank, reserves in `receiveCurrency` from the provider bank to the payee bank.
+/// The FX module has checked the payer's signature and the provider's quote; the ledger checks the accounts,
+/// the nonce, the limits and the reserves.
+struct CrossCurrencyPayment {
+    bytes32 paymentId;
+    bytes32 qrHash;
+    address payer;
+    address payee;
+    uint16 payerBank;
+    uint16 providerBank;
+    uint16 payeeBank;
+    uint16 payCurrency;
+    uint16 receiveCurrency;
+    uint256 payAmount;
+    uint256 receiveAmount;
+    uint256 nonce;
 }
 
 /// @notice Decoded state of one customer account in one currency.
@@ -167,6 +192,19 @@ interface ISettlementLedger {
         bytes32 paymentId,
         bytes32 qrHash,
         uint256 terms
+    );
+    /// @notice Emitted for every settled cross-currency payment, with both legs. Each leg is packed like
+    /// `PaymentSettled.terms`: amount (bits 0–95) ‖ from bank (96–111) ‖ to bank (112–127) ‖ currency (128–143).
+    /// @param payTerms The pay leg: payAmount, from the payer bank to the provider bank, in the pay currency.
+    /// @param receiveTerms The receive leg: receiveAmount, from the provider bank to the payee bank, in the
+    /// receive currency.
+    event CrossCurrencySettled(
+        address indexed payer,
+        address indexed payee,
+        bytes32 paymentId,
+        bytes32 qrHash,
+        uint256 payTerms,
+        uint256 receiveTerms
     );
     /// @notice Emitted for a batch item that was skipped; nothing else about it changed.
     event PaymentRejected(bytes32 indexed paymentId, address indexed payer, RejectReason reason);
@@ -290,6 +328,13 @@ interface ISettlementLedger {
         bytes calldata payees,
         bytes calldata items
     ) external returns (uint256 settledCount, bytes32 root);
+
+    /// @notice Settles one cross-currency payment, both legs or neither. Only the FX module (the registry's
+    /// FX_SETTLEMENT_ROLE) may call it.
+    /// @return reason None if settled, else why not; nothing changed then.
+    function settleCrossCurrency(
+        CrossCurrencyPayment calldata payment
+    ) external returns (RejectReason reason);
 
     /// @notice Settles refunds signed by customers of the caller's bank; each settles or is skipped.
     /// @return refundedCount Number of refunds settled.

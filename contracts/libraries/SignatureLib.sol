@@ -22,6 +22,15 @@ library SignatureLib {
         return ecrecover(digest, v, r, bytes32(s));
     }
 
+    /// @notice Signer of a 65-byte or EIP-2098 64-byte ECDSA signature, or zero if it is malformed, malleable or
+    /// invalid.
+    function recoverCalldata(bytes32 digest, bytes calldata signature) internal pure returns (address) {
+        if (signature.length != 64 && signature.length != 65) return address(0);
+        (uint8 v, bytes32 r, bytes32 s) = ECDSA.parseCalldata(signature);
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
+        return err == ECDSA.RecoverError.NoError ? recovered : address(0);
+    }
+
     /// @notice Whether `account` signed `digest`: ECDSA (65 or 64 bytes) for keys, else ERC-1271 if it has code.
     function isValidCalldata(
         address account,
@@ -29,11 +38,7 @@ library SignatureLib {
         bytes calldata signature
     ) internal view returns (bool) {
         if (account == address(0)) return false;
-        if (signature.length == 64 || signature.length == 65) {
-            (uint8 v, bytes32 r, bytes32 s) = ECDSA.parseCalldata(signature);
-            (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
-            if (err == ECDSA.RecoverError.NoError && recovered == account) return true;
-        }
+        if (recoverCalldata(digest, signature) == account) return true;
         return account.code.length != 0 && isValidERC1271Calldata(account, digest, signature);
     }
 

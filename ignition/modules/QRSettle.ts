@@ -1,11 +1,11 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 /**
- * Deploys the bank registry and the settlement ledger bound to it. Parameters:
+ * Deploys the bank registry, the settlement ledger bound to it, and the FX module bound to both. Parameters:
  * - `governor`: holder of the registry's default admin role, which grants every other role;
  * - `adminTransferDelay`: seconds a default-admin handover must wait (default one day).
  *
- * Configuration (roles, currencies, banks, caps, funding) is applied afterwards by
+ * Configuration (roles, the FX module's role, currencies, banks, caps, funding) is applied afterwards by
  * `npx hardhat qrsettle configure`, which reads the chain and changes only what differs.
  */
 export default buildModule("QRSettle", (m) => {
@@ -13,5 +13,6 @@ export default buildModule("QRSettle", (m) => {
   const adminTransferDelay = m.getParameter<number>("adminTransferDelay", 86_400);
   const registry = m.contract("BankRegistry", [governor, adminTransferDelay]);
   const ledger = m.contract("SettlementLedger", [registry]);
-  return { registry, ledger };
+  const fx = m.contract("FxSettlement", [registry, ledger]);
+  return { registry, ledger, fx };
 });

@@ -11,7 +11,9 @@ const projectRoot = path.resolve(import.meta.dirname, "../..");
  * @example
  * const bytecode = await contractBytecode("SettlementLedger");
  */
-export async function contractBytecode(name: "BankRegistry" | "SettlementLedger"): Promise<Hex> {
+export async function contractBytecode(
+  name: "BankRegistry" | "SettlementLedger" | "FxSettlement",
+): Promise<Hex> {
   const file = path.join(projectRoot, "artifacts/contracts", `${name}.sol`, `${name}.json`);
   const artifact = JSON.parse(await readFile(file, "utf8")) as { bytecode: Hex };
   return artifact.bytecode;

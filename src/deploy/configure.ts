@@ -4,7 +4,7 @@ import { formatAmount } from "../protocol/amounts.ts";
 import { getCurrencyByNumeric } from "../protocol/currencies.ts";
 import { QRSettleError } from "../protocol/errors.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
-import { ROLES, type Deployment, type NetworkSpec, type Signer } from "./network.ts";
+import { FX_SETTLEMENT_ROLE, ROLES, type Deployment, type NetworkSpec, type Signer } from "./network.ts";
 
 /** A change configure wanted to make but could not sign: it needs `signer`'s key. */
 export interface PendingChange {
@@ -109,6 +109,12 @@ export async function configureNetwork(
         registryAs(w).grantRole([role, holder]),
       );
   }
+
+  if (await read.registry.hasRole([FX_SETTLEMENT_ROLE, deployment.fx])) report.unchanged++;
+  else
+    await change(`grant FX settlement to the FX module ${deployment.fx}`, spec.governor, (w) =>
+      registryAs(w).grantRole([FX_SETTLEMENT_ROLE, deployment.fx]),
+    );
 
   for (const { code, exponent, enabled = true } of spec.currencies) {
     const current = await read.registry.getCurrency([code]);

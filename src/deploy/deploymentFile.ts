@@ -13,6 +13,10 @@ const deploymentSchema = z.object({
     .string()
     .refine((a) => isAddress(a, { strict: false }), { error: "must be an address" })
     .transform((a) => getAddress(a)),
+  fx: z
+    .string()
+    .refine((a) => isAddress(a, { strict: false }), { error: "must be an address" })
+    .transform((a) => getAddress(a)),
   ledger: z
     .string()
     .refine((a) => isAddress(a, { strict: false }), { error: "must be an address" })
@@ -22,7 +26,7 @@ const deploymentSchema = z.object({
 });
 
 /**
- * Reads a deployment file: `{ chainId, registry, ledger, deployBlock, banks }`, as `qrsettle deploy` writes
+ * Reads a deployment file: `{ chainId, registry, ledger, fx, deployBlock, banks }`, as `qrsettle deploy` writes
  * it. The auditor, the relayer and every operator task take one.
  *
  * @throws {QRSettleError} `DEPLOYMENT_FILE_UNREADABLE` or `DEPLOYMENT_FILE_INVALID` naming the field.

@@ -11,7 +11,7 @@ import {
 } from "viem";
 
 import { numberedDetails, QRSettleError } from "../protocol/errors.ts";
-import { bankRegistryAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
+import { bankRegistryAbi, fxSettlementAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import { contractBytecode } from "./artifacts.ts";
 import { configureNetwork } from "./configure.ts";
 import type { CustomerSpec } from "./networkFile.ts";
@@ -27,6 +27,9 @@ export const ROLES = {
   freezer: keccak256(stringToHex("FREEZER_ROLE")),
   enforcer: keccak256(stringToHex("ENFORCER_ROLE")),
 } as const;
+
+/** The registry role of the FX module contract, which `configureNetwork` grants to the deployment's `fx`. */
+export const FX_SETTLEMENT_ROLE = keccak256(stringToHex("FX_SETTLEMENT_ROLE"));
 
 /** One bank to onboard. */
 export interface BankSpec {
@@ -61,6 +64,8 @@ export interface Deployment {
   chainId: number;
   registry: Address;
   ledger: Address;
+  /** The FX module that settles cross-currency payments on the ledger. */
+  fx: Address;
   /** Block of the registry's deployment: where an auditor starts reading. */
   deployBlock: bigint;
   /** Registered bank ids by BIC. */
@@ -68,7 +73,8 @@ export interface Deployment {
 }
 
 /**
- * Deploys `BankRegistry` and `SettlementLedger` from the compiled artifacts, the governor's key paying.
+ * Deploys `BankRegistry`, `SettlementLedger` and `FxSettlement` from the compiled artifacts, the governor's key
+ * paying. `configureNetwork` then grants the FX module its role.
  *
  * @example
  * const { registry, ledger } = await deployContracts(publicClient, governorSigner, spec);
@@ -103,10 +109,19 @@ export async function deployContracts(
     }),
     "SettlementLedger",
   );
+  const fx = await deployed(
+    deployer.deployContract({
+      abi: fxSettlementAbi,
+      bytecode: await contractBytecode("FxSettlement"),
+      args: [registry.address, ledger.address],
+    }),
+    "FxSettlement",
+  );
   return {
     chainId: await publicClient.getChainId(),
     registry: registry.address,
     ledger: ledger.address,
+    fx: fx.address,
     deployBlock: registry.block,
   };
 }

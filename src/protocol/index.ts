@@ -16,3 +16,4 @@ export * from "./types.ts";
 export * from "./amounts.ts";
 export * from "./currencies.ts";
 export * from "./paymentFromRequest.ts";
+export * from "./fx.ts";

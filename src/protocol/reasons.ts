@@ -22,6 +22,10 @@ export const REJECT_REASONS = [
   "RefundExceedsPayment",
   "NotRelayerBank",
   "CurrencyDisabled",
+  "QuoteInvalid",
+  "QuoteOutOfWindow",
+  "QuoteExhausted",
+  "QuoteMismatch",
 ] as const;
 
 /** Name of a rejection reason. */

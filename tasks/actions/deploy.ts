@@ -64,7 +64,7 @@ export async function deployOrConfigure(
       // chain's genesis block keeps two local nodes that share chain id 31337 from sharing a journal.
       const genesis = await publicClient.getBlock({ blockNumber: 0n });
       const deploymentId = `qrsettle-${String(await publicClient.getChainId())}-${genesis.hash.slice(2, 10)}`;
-      const { registry, ledger } = await connection.ignition.deploy(QRSettleModule, {
+      const { registry, ledger, fx } = await connection.ignition.deploy(QRSettleModule, {
         parameters: { QRSettle: { governor: spec.governor, adminTransferDelay: spec.adminTransferDelay } },
         defaultSender: spec.governor,
         deploymentId,
@@ -75,11 +75,14 @@ export async function deployOrConfigure(
         chainId: await publicClient.getChainId(),
         registry: registryAddress,
         ledger: (await ledger.getAddress()) as Address,
+        fx: (await fx.getAddress()) as Address,
         deployBlock: await findDeployBlock(publicClient, registryAddress, startBlock),
         banks: {},
       };
       deployed = true;
-      progress(`  BankRegistry      ${deployment.registry}\n  SettlementLedger  ${deployment.ledger}`);
+      progress(
+        `  BankRegistry      ${deployment.registry}\n  SettlementLedger  ${deployment.ledger}\n  FxSettlement      ${deployment.fx}`,
+      );
     }
 
     progress(`Configuring from ${args.networkFile}`);
@@ -116,11 +119,12 @@ export async function deployOrConfigure(
 /** Whether both contracts of a deployment have code on this chain. */
 async function isLive(publicClient: PublicClient, deployment: Deployment): Promise<boolean> {
   if ((await publicClient.getChainId()) !== deployment.chainId) return false;
-  const [registry, ledger] = await Promise.all([
-    publicClient.getCode({ address: deployment.registry }),
-    publicClient.getCode({ address: deployment.ledger }),
-  ]);
-  return registry !== undefined && registry !== "0x" && ledger !== undefined && ledger !== "0x";
+  const codes = await Promise.all(
+    [deployment.registry, deployment.ledger, deployment.fx].map((address) =>
+      publicClient.getCode({ address }),
+    ),
+  );
+  return codes.every((code) => code !== undefined && code !== "0x");
 }
 
 /**

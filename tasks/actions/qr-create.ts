@@ -1,4 +1,5 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { Address } from "viem";
@@ -51,7 +52,10 @@ export default async function qrCreateAction(args: QrCreateArguments, hre: Hardh
       mcc: args.mcc,
       pointOfInitiation: args.amount === "" ? "static" : "dynamic",
     });
-    if (args.png !== "") await writeFile(args.png, renderQrPng(payload));
+    if (args.png !== "") {
+      await mkdir(path.dirname(path.resolve(args.png)), { recursive: true });
+      await writeFile(args.png, renderQrPng(payload));
+    }
     report(
       args.json,
       { payload, png: args.png || undefined },

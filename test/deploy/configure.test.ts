@@ -72,7 +72,7 @@ describe("configure is idempotent and signs each change with its role's key (EDR
 
   before(async function () {
     connection = await network.create();
-    publicClient = (await connection.viem.getPublicClient());
+    publicClient = await connection.viem.getPublicClient();
     signers = await connection.viem.getWalletClients();
   });
   after(async () => {
@@ -88,7 +88,7 @@ describe("configure is idempotent and signs each change with its role's key (EDR
     const withoutOperator = (address: Address) =>
       address === spec.roles.operator ? undefined : all(address);
     const partial = await configureNetwork(publicClient, withoutOperator, { ...contracts, banks: {} }, spec);
-    expect(partial.applied.filter((c) => c.startsWith("grant"))).to.have.length(5);
+    expect(partial.applied.filter((c) => c.startsWith("grant"))).to.have.length(6);
     expect(partial.pending.map((p) => p.signer)).to.satisfy((signersNeeded: Address[]) =>
       signersNeeded.every((s) => s === spec.roles.operator),
     );
@@ -102,7 +102,7 @@ describe("configure is idempotent and signs each change with its role's key (EDR
     const second = await configureNetwork(publicClient, all, first.deployment, spec);
     expect(second.applied).to.deep.equal([]);
     expect(second.pending).to.deep.equal([]);
-    expect(second.unchanged).to.equal(24);
+    expect(second.unchanged).to.equal(25);
   });
 });
 
@@ -123,7 +123,7 @@ describe("operator tasks against Anvil", function () {
         (await hardhat("qrsettle", "deploy", "--deployment", deploymentFile, "--json")).stdout.trim(),
       ) as { deployed: boolean; applied: string[]; banks: Record<string, number> };
       expect(first.deployed).to.equal(true);
-      expect(first.applied).to.have.length(20);
+      expect(first.applied).to.have.length(21);
       expect(first.banks).to.deep.equal({ ALPHCNSH: 1, BETACNBJ: 2, GAMMHKHH: 3 });
 
       const second = await hardhat("qrsettle", "deploy", "--deployment", deploymentFile);
