@@ -8,7 +8,8 @@
  * - permitTransferFrom: EIP-2612 `permit` + `transferFrom` in one relayed transaction per payment.
  *
  * Scenario: returning payers (their accounts written before), ~50 merchants across 3 banks, every payment
- * cross-bank. Prints a table and writes benchmarks/results/gas.json. Run with `./npmw run bench:gas`.
+ * cross-bank. Cross-currency payments (CNY payer, HKD merchant, through an FX provider bank: `ours_fx`) are
+ * measured the same way, at the same batch sizes. Prints a table and writes benchmarks/results/gas.json. Run with `./npmw run bench:gas`.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -30,6 +31,13 @@ import { deployNetwork, type Signer } from "../src/deploy/network.ts";
 import { SAMPLE_CURRENCIES, sampleNetworkSpec } from "../src/deploy/sample.ts";
 import {
   encodePaymentBatch,
+  fxDomain,
+  fxSettlementAbi,
+  fxTypes,
+  payAmountFor,
+  quoteStructHash,
+  rateFromDecimal,
+  toCompactSignature,
   ledgerDomain,
   ledgerTypes,
   settlementLedgerAbi,
@@ -40,7 +48,7 @@ const BATCH_SIZES = [1, 10, 50, 200] as const;
 const PAYERS = 200;
 const MERCHANTS = 50;
 const BASELINE_PAYMENTS = 20;
-const { CNY } = SAMPLE_CURRENCIES;
+const { CNY, HKD } = SAMPLE_CURRENCIES;
 
 const connection = await network.create();
 const { viem } = connection;
@@ -71,7 +79,7 @@ spec.banks.push({
   name: "Delta Bank",
   admin: adminD,
   relayers: [relayerD],
-  reserves: { [CNY]: 1_000_000_00n },
+  reserves: { [CNY]: 1_000_000_00n, [HKD]: 1_000_000_00n },
 });
 const deployment = await deployNetwork(publicClient, signerFor, spec);
 const [payerBank, ...merchantBanks] = spec.banks;
@@ -138,6 +146,78 @@ for (const size of BATCH_SIZES) {
   const gas = await settleBatch(size);
   ours[size] = Math.round(Number(gas) / size);
   progress(`ours, batch ${size}: ${gas} gas, ${ours[size]} per payment`);
+}
+
+// ── Ours, cross-currency ────────────────────────────────────────────────────────────────────────────
+// CNY payers at the payer bank pay HKD merchants at Delta Bank through Gamma Bank, the FX provider, which
+// holds both currencies: payment versus payment, reserves CNY payer bank → Gamma and HKD Gamma → Delta.
+progress("cross-currency: a quote from Gamma Bank, HKD merchants at Delta Bank");
+const provider = spec.banks.find((b) => b.bic === "GAMMHKHH") as (typeof spec.banks)[number];
+const delta = deployment.banks.DELTSGSG as number;
+const hkdMerchants = Array.from(
+  { length: MERCHANTS },
+  () => privateKeyToAccount(generatePrivateKey()).address,
+);
+for (const merchant of hkdMerchants) await gasOf(ledgerAs(adminD).write.openAccount([merchant, HKD]));
+const fx = fxDomain(deployment.chainId, deployment.fx);
+const quote = {
+  provider: deployment.banks.GAMMHKHH as number,
+  fromCurrency: CNY,
+  toCurrency: HKD,
+  rate: rateFromDecimal("1.0850", CNY, HKD),
+  maxToAmount: 10n ** 15n,
+  validFrom: 0n,
+  expiry: deadline,
+  quoteId: keccak256(toHex("benchmark quote")),
+};
+const quoteSignature = await signerFor(provider.relayers[0] as Address).signTypedData({
+  domain: fx,
+  types: fxTypes,
+  primaryType: "FxQuote",
+  message: quote,
+});
+const fxAs = getContract({
+  address: deployment.fx,
+  abi: fxSettlementAbi,
+  client: { public: publicClient, wallet: signerFor(payerRelayer) },
+});
+async function settleFxBatch(size: number): Promise<bigint> {
+  const requests = [];
+  for (let i = 0; i < size; i++) {
+    const payer = payers[i] as PrivateKeyAccount;
+    const nonce = nextNonce.get(payer.address) ?? 0n;
+    nextNonce.set(payer.address, nonce + 1n);
+    const receiveAmount = 1_000n + BigInt(i);
+    const payment = {
+      payer: payer.address,
+      payee: hkdMerchants[i % MERCHANTS] as Address,
+      payeeBank: delta,
+      payCurrency: CNY,
+      payAmount: payAmountFor(receiveAmount, quote.rate),
+      receiveCurrency: HKD,
+      receiveAmount,
+      quoteHash: quoteStructHash(quote),
+      qrHash: keccak256(toHex(`dynamic HKD QR ${size}/${i}`)),
+      nonce,
+      deadline,
+    };
+    const payerSignature = await payer.signTypedData({
+      domain: fx,
+      types: fxTypes,
+      primaryType: "FxPayment",
+      message: payment,
+    });
+    requests.push({ payment, payerSignature: toCompactSignature(payerSignature), quote, quoteSignature });
+  }
+  return gasOf(fxAs.write.settleFxPayments([requests]));
+}
+progress("warm-up: every HKD merchant is paid once");
+await settleFxBatch(MERCHANTS);
+const oursFx: Record<string, number> = {};
+for (const size of BATCH_SIZES) {
+  const gas = await settleFxBatch(size);
+  oursFx[size] = Math.round(Number(gas) / size);
+  progress(`ours cross-currency, batch ${size}: ${gas} gas, ${oursFx[size]} per payment`);
 }
 
 // ── Baselines ───────────────────────────────────────────────────────────────────────────────────────
@@ -270,6 +350,10 @@ const baselines = {
 };
 const rows: [string, number][] = [
   ...BATCH_SIZES.map((size): [string, number] => [`ours, batch of ${size}`, ours[size] as number]),
+  ...BATCH_SIZES.map((size): [string, number] => [
+    `ours cross-currency (PvP), batch of ${size}`,
+    oursFx[size] as number,
+  ]),
   ["ERC-20 transfer, one tx per payment", baselines.erc20Transfer],
   ["ERC-3009 transferWithAuthorization, relayed", baselines.erc3009],
   ["ERC-2612 permit + transferFrom, relayed", baselines.permitTransferFrom],
@@ -288,6 +372,7 @@ const results = {
     "Gas per settled cross-bank payment, full transaction (21,000 base and calldata included). Returning payers, " +
     `${MERCHANTS} merchants across ${merchantBanks.length} banks; baselines averaged over ${BASELINE_PAYMENTS} payments.`,
   ours,
+  ours_fx: oursFx,
   baselines,
   measuredAt: new Date().toISOString(),
 };

@@ -47,10 +47,13 @@ contract FxSettlement is IFxSettlement, EIP712 {
             revert IBankRegistry.BankNotActive(payerBank);
         // The ledger enforces the pause, but refusing here saves the caller a batch of rejections.
         if (registry.paused()) revert ISettlementLedger.NetworkPaused();
+        // Payments in a batch usually share a quote: its provider's signature is checked once.
+        bytes32 verifiedQuote;
         for (uint256 i; i < requests.length; ++i) {
             FxPaymentRequest calldata request = requests[i];
             bytes32 paymentId = _hashTypedDataV4(_paymentStructHash(request.payment));
-            RejectReason reason = _settle(request, paymentId, payerBank);
+            RejectReason reason;
+            (reason, verifiedQuote) = _settle(request, paymentId, payerBank, verifiedQuote);
             if (reason == RejectReason.None) ++settledCount;
             else emit PaymentRejected(paymentId, request.payment.payer, reason);
         }
@@ -96,37 +99,45 @@ contract FxSettlement is IFxSettlement, EIP712 {
 
     /// @dev Checks one request's signatures and quote, then asks the ledger to settle it; meters the quote
     /// only if the ledger settled.
+    /// @param verifiedQuote A quote struct hash whose provider signature this batch has already checked.
+    /// @return reason None if settled, else why not.
+    /// @return verified The quote this request's signature check covered (or `verifiedQuote` unchanged).
     function _settle(
         FxPaymentRequest calldata request,
         bytes32 paymentId,
-        uint16 payerBank
-    ) private returns (RejectReason) {
+        uint16 payerBank,
+        bytes32 verifiedQuote
+    ) private returns (RejectReason reason, bytes32 verified) {
+        verified = verifiedQuote;
         FxPayment calldata payment = request.payment;
         if (!SignatureLib.isValidCalldata(payment.payer, paymentId, request.payerSignature)) {
-            return RejectReason.InvalidSignature;
+            return (RejectReason.InvalidSignature, verified);
         }
-        if (block.timestamp > payment.deadline) return RejectReason.Expired;
+        if (block.timestamp > payment.deadline) return (RejectReason.Expired, verified);
 
         FxQuote calldata quote = request.quote;
         bytes32 quoteHash = quoteStructHash(quote);
-        if (quoteHash != payment.quoteHash) return RejectReason.QuoteMismatch;
-        address quoter = SignatureLib.recoverCalldata(_hashTypedDataV4(quoteHash), request.quoteSignature);
-        if (quoter == address(0) || quote.rate == 0 || registry.relayerBank(quoter) != quote.provider) {
-            return RejectReason.QuoteInvalid;
+        if (quoteHash != payment.quoteHash) return (RejectReason.QuoteMismatch, verified);
+        if (quoteHash != verifiedQuote) {
+            if (!_isSignedByProvider(quote, quoteHash, request.quoteSignature)) {
+                return (RejectReason.QuoteInvalid, verified);
+            }
+            verified = quoteHash;
         }
-        if (block.timestamp < quote.validFrom || block.timestamp > quote.expiry)
-            return RejectReason.QuoteOutOfWindow;
+        if (block.timestamp < quote.validFrom || block.timestamp > quote.expiry) {
+            return (RejectReason.QuoteOutOfWindow, verified);
+        }
         if (
             quote.fromCurrency != payment.payCurrency ||
             quote.toCurrency != payment.receiveCurrency ||
             payment.payAmount != payAmountFor(payment.receiveAmount, quote.rate)
         ) {
-            return RejectReason.QuoteMismatch;
+            return (RejectReason.QuoteMismatch, verified);
         }
         uint256 used = _quoteUsed[quoteHash] + payment.receiveAmount;
-        if (used > quote.maxToAmount) return RejectReason.QuoteExhausted;
+        if (used > quote.maxToAmount) return (RejectReason.QuoteExhausted, verified);
 
-        RejectReason reason = ledger.settleCrossCurrency(
+        reason = ledger.settleCrossCurrency(
             CrossCurrencyPayment({
                 paymentId: paymentId,
                 qrHash: payment.qrHash,
@@ -142,10 +153,19 @@ contract FxSettlement is IFxSettlement, EIP712 {
                 nonce: payment.nonce
             })
         );
-        if (reason != RejectReason.None) return reason;
+        if (reason != RejectReason.None) return (reason, verified);
         _quoteUsed[quoteHash] = used;
         emit QuoteUsed(quoteHash, quote.provider, quote.quoteId, payment.receiveAmount, used);
-        return RejectReason.None;
+    }
+
+    /// @dev Whether a relayer key of the quote's provider bank signed it, at a usable (non-zero) rate.
+    function _isSignedByProvider(
+        FxQuote calldata quote,
+        bytes32 quoteHash,
+        bytes calldata signature
+    ) private view returns (bool) {
+        address quoter = SignatureLib.recoverCalldata(_hashTypedDataV4(quoteHash), signature);
+        return quoter != address(0) && quote.rate != 0 && registry.relayerBank(quoter) == quote.provider;
     }
 
     function _paymentStructHash(FxPayment calldata p) private pure returns (bytes32) {

@@ -127,13 +127,15 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         registry = registry_;
     }
 
+    // The modifiers call functions rather than inline their checks: each use would otherwise copy the
+    // registry call into the bytecode, and the ledger must stay under the EIP-170 size limit.
     modifier whenNotPaused() {
-        if (registry.paused()) revert NetworkPaused();
+        _requireNotPaused();
         _;
     }
 
     modifier onlyRegistryRole(bytes32 role) {
-        if (!registry.hasRole(role, msg.sender)) revert MissingRole(msg.sender, role);
+        _requireRegistryRole(role);
         _;
     }
 
@@ -938,6 +940,13 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         if (receiver.bank() != t.receiverBank) return RejectReason.ReceiverNotCustomer;
         if (receiver.isFrozen()) return RejectReason.ReceiverFrozen;
         if (t.sendAmount == 0 || t.receiveAmount == 0) return RejectReason.InvalidAmount;
+        // Across currencies the receive currency's deposit total grows; it must stay within 96 bits.
+        if (
+            t.sendCurrency != t.receiveCurrency &&
+            _supplies[t.receiveCurrency].deposits + t.receiveAmount > type(uint96).max
+        ) {
+            return RejectReason.InvalidAmount;
+        }
         if (t.isPayment) {
             uint256 maxPayment = registry.getBankLimits(t.senderBank, t.sendCurrency).maxPayment;
             if (maxPayment != 0 && t.sendAmount > maxPayment) return RejectReason.InvalidAmount;
@@ -960,9 +969,11 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         return RejectReason.None;
     }
 
-    /// @dev Applies the account side of a transfer `_checkTransfer` passed: the sender's nonce and debit, the
-    /// receiver's credit. Callers emit their event, then `_moveTransferReserves`, so the event log reads in
-    /// the same order as a batch's: payment first, then the interbank legs.
+    /// @dev Applies the deposit side of a transfer `_checkTransfer` passed: the sender's nonce and debit and
+    /// the receiver's credit, with the deposit liabilities of their banks (and, across currencies, each
+    /// currency's deposit total: the payer's deposit money leaves one currency and the merchant's enters the
+    /// other). Callers emit their event, then `_moveTransferReserves`, so the log reads in the same order as a
+    /// batch's: payment first, then the interbank legs.
     function _moveTransferDeposits(Transfer memory t) private {
         Account sender = _accounts[t.sendCurrency][t.sender];
         (Account updated, ) = sender.useNonce(t.nonce);
@@ -970,12 +981,19 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         // Read after the write: sender and receiver may be the same account.
         Account receiver = _accounts[t.receiveCurrency][t.receiver];
         _accounts[t.receiveCurrency][t.receiver] = receiver.withBalance(receiver.balance() + t.receiveAmount);
+        _positions[t.senderBank][t.sendCurrency].deposits -= uint128(t.sendAmount);
+        _positions[t.receiverBank][t.receiveCurrency].deposits += uint128(t.receiveAmount);
+        if (t.sendCurrency != t.receiveCurrency) {
+            _supplies[t.sendCurrency].deposits -= uint96(t.sendAmount);
+            _supplies[t.receiveCurrency].deposits += uint96(t.receiveAmount);
+        }
     }
 
-    /// @dev The reserve legs of a transfer: sender bank → provider bank → receiver bank (no-ops within a bank).
+    /// @dev The reserve legs of a transfer: sender bank → provider bank in the send currency, provider bank →
+    /// receiver bank in the receive currency (each a no-op within a bank). Deposits were moved already.
     function _moveTransferReserves(Transfer memory t) private {
-        _moveInterbank(t.senderBank, t.providerBank, t.sendCurrency, t.sendAmount);
-        _moveInterbank(t.providerBank, t.receiverBank, t.receiveCurrency, t.receiveAmount);
+        _moveReserves(t.senderBank, t.providerBank, t.sendCurrency, t.sendAmount);
+        _moveReserves(t.providerBank, t.receiverBank, t.receiveCurrency, t.receiveAmount);
     }
 
     /// @dev Applies a customer's daily limit; records the spending and returns true if `amount` fits.
@@ -1004,12 +1022,16 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
     /// @dev Moves a cross-bank obligation in reserves, with the deposits it backs; no-op within one bank.
     function _moveInterbank(uint16 fromBank, uint16 toBank, uint16 currency, uint256 amount) private {
         if (fromBank == toBank) return;
-        Position storage from = _positions[fromBank][currency];
-        Position storage to = _positions[toBank][currency];
-        from.reserves -= int128(int256(amount));
-        from.deposits -= uint128(amount);
-        to.reserves += int128(int256(amount));
-        to.deposits += uint128(amount);
+        _positions[fromBank][currency].deposits -= uint128(amount);
+        _positions[toBank][currency].deposits += uint128(amount);
+        _moveReserves(fromBank, toBank, currency, amount);
+    }
+
+    /// @dev Moves reserves between two banks and emits `InterbankSettled`; no-op within one bank.
+    function _moveReserves(uint16 fromBank, uint16 toBank, uint16 currency, uint256 amount) private {
+        if (fromBank == toBank) return;
+        _positions[fromBank][currency].reserves -= int128(int256(amount));
+        _positions[toBank][currency].reserves += int128(int256(amount));
         emit InterbankSettled(fromBank, toBank, currency, amount);
     }
 
@@ -1033,6 +1055,14 @@ contract SettlementLedger is ISettlementLedger, EIP712 {
         uint16 current = a.bank();
         if (current == 0) revert AccountNotOpen(account, currency);
         if (current != bankId) revert AccountAtOtherBank(account, currency, current);
+    }
+
+    function _requireNotPaused() private view {
+        if (registry.paused()) revert NetworkPaused();
+    }
+
+    function _requireRegistryRole(bytes32 role) private view {
+        if (!registry.hasRole(role, msg.sender)) revert MissingRole(msg.sender, role);
     }
 
     /// @dev Whether `bankId` can pay `amount` out of its reserves, drawing on its debit cap if it has one.

@@ -84,7 +84,8 @@ struct RefundRequest {
 
 /// @notice Totals of one currency over all banks, each capped at 2^96 - 1 so no balance can overflow.
 /// @param reserves Reserves issued minus redeemed.
-/// @param deposits Customer deposits issued minus redeemed.
+/// @param deposits Customer deposits issued minus redeemed, plus what cross-currency payments brought into this
+/// currency minus what they took out of it.
 struct Supply {
     uint96 reserves;
     uint96 deposits;
@@ -141,8 +142,10 @@ interface ISettlementLedger {
     event ReservesIssued(uint16 indexed bankId, uint16 indexed currency, uint256 amount);
     /// @notice Emitted when the settlement agent redeems a bank's reserves.
     event ReservesRedeemed(uint16 indexed bankId, uint16 indexed currency, uint256 amount);
-    /// @notice Emitted once per bank pair and batch (or refund) for the net interbank obligation settled.
-    /// @dev Equals the sum of the cross-bank `PaymentSettled` (or `PaymentRefunded`) amounts it nets.
+    /// @notice Emitted once per bank pair and batch (or refund, forced move, cross-currency leg) for the
+    /// reserves moved between two banks.
+    /// @dev Equals the sum of the cross-bank `PaymentSettled` (or `PaymentRefunded`) amounts it nets; for a
+    /// cross-currency payment, one per leg that crosses banks, as in `CrossCurrencySettled`.
     event InterbankSettled(
         uint16 indexed fromBank,
         uint16 indexed toBank,

@@ -2,6 +2,7 @@ import { hashStruct, hashTypedData, type Address, type Hex } from "viem";
 
 import { getCurrencyByNumeric } from "./currencies.ts";
 import { QRSettleError } from "./errors.ts";
+import { paymentFromRequest, type PaymentRequest } from "./paymentFromRequest.ts";
 
 /** Scale of an FX quote's rate: minor units of the target currency per minor unit of the source, times 1e18. */
 export const RATE_SCALE = 10n ** 18n;
@@ -152,4 +153,67 @@ export function rateFromDecimal(rate: string, fromCurrency: number, toCurrency: 
   if (scaled === 0n)
     throw new QRSettleError("FX_RATE_INVALID", "An FX rate must be positive.", { details: { rate } });
   return scaled;
+}
+
+/** What a payer adds to a merchant's request to pay it from another currency. */
+export interface FxPaymentFromRequestParameters {
+  /** The merchant's decoded request; its currency is the one the merchant receives. */
+  request: PaymentRequest;
+  /** The exact payload scanned. */
+  payload: string;
+  payer: Address;
+  /** The quote the payer accepts: from the payer's currency to the request's. */
+  quote: FxQuote;
+  nonce: bigint;
+  deadline: bigint;
+  /** The decimal amount, in the merchant's currency, the payer typed for a static code. */
+  amount?: string;
+}
+
+/**
+ * The cross-currency payment a payer signs for a merchant's request at a provider's quote: the merchant receives
+ * the request's amount in its currency; the payer pays it divided by the rate, rounded up, in the quote's source
+ * currency. Both amounts are what a wallet shows before signing. The deadline is kept within the code's expiry
+ * and the quote's.
+ *
+ * @throws {QRSettleError} `FX_QUOTE_MISMATCH` when the quote does not convert into the request's currency,
+ * plus the errors of {@link paymentFromRequest}.
+ * @example
+ * const { payment, domain } = fxPaymentFromRequest({ request, payload, payer, quote, nonce: 0n, deadline }, deployment.fx);
+ * console.log(`pay CNY ${formatAmount(payment.payAmount, 2)} for HKD ${formatAmount(payment.receiveAmount, 2)}`);
+ */
+export function fxPaymentFromRequest(
+  parameters: FxPaymentFromRequestParameters,
+  fxSettlement: Address,
+): { payment: FxPayment; domain: FxDomain } {
+  const { request, quote } = parameters;
+  if (quote.toCurrency !== request.currency) {
+    throw new QRSettleError("FX_QUOTE_MISMATCH", "The quote does not convert into the merchant's currency.", {
+      details: { "quote to": quote.toCurrency, "merchant currency": request.currency },
+    });
+  }
+  const single = paymentFromRequest({
+    request,
+    payload: parameters.payload,
+    payer: parameters.payer,
+    nonce: parameters.nonce,
+    deadline: parameters.deadline < quote.expiry ? parameters.deadline : quote.expiry,
+    ...(parameters.amount === undefined ? {} : { amount: parameters.amount }),
+  }).payment;
+  return {
+    payment: {
+      payer: single.payer,
+      payee: single.payee,
+      payeeBank: single.payeeBank,
+      payCurrency: quote.fromCurrency,
+      payAmount: payAmountFor(single.amount, quote.rate),
+      receiveCurrency: single.currency,
+      receiveAmount: single.amount,
+      quoteHash: quoteStructHash(quote),
+      qrHash: single.qrHash,
+      nonce: single.nonce,
+      deadline: single.deadline,
+    },
+    domain: fxDomain(request.chainId, fxSettlement),
+  };
 }
