@@ -114,6 +114,10 @@ contract FxSettlement is IFxSettlement, EIP712 {
             return (RejectReason.InvalidSignature, verified);
         }
         if (block.timestamp > payment.deadline) return (RejectReason.Expired, verified);
+        // Ledger balances are 96-bit: larger amounts cannot settle, and must not overflow the rate arithmetic.
+        if (payment.receiveAmount > type(uint96).max || payment.payAmount > type(uint96).max) {
+            return (RejectReason.InvalidAmount, verified);
+        }
 
         FxQuote calldata quote = request.quote;
         bytes32 quoteHash = quoteStructHash(quote);
@@ -134,8 +138,11 @@ contract FxSettlement is IFxSettlement, EIP712 {
         ) {
             return (RejectReason.QuoteMismatch, verified);
         }
-        uint256 used = _quoteUsed[quoteHash] + payment.receiveAmount;
-        if (used > quote.maxToAmount) return (RejectReason.QuoteExhausted, verified);
+        uint256 usedBefore = _quoteUsed[quoteHash];
+        // Compared by subtraction: usage never exceeds the maximum, so this cannot underflow or overflow.
+        if (payment.receiveAmount > quote.maxToAmount - usedBefore)
+            return (RejectReason.QuoteExhausted, verified);
+        uint256 used = usedBefore + payment.receiveAmount;
 
         reason = ledger.settleCrossCurrency(
             CrossCurrencyPayment({
@@ -165,7 +172,12 @@ contract FxSettlement is IFxSettlement, EIP712 {
         bytes calldata signature
     ) private view returns (bool) {
         address quoter = SignatureLib.recoverCalldata(_hashTypedDataV4(quoteHash), signature);
-        return quoter != address(0) && quote.rate != 0 && registry.relayerBank(quoter) == quote.provider;
+        // relayerBank is 0 for a key that relays for no bank, so a quote naming bank 0 is never signed.
+        return
+            quoter != address(0) &&
+            quote.provider != 0 &&
+            quote.rate != 0 &&
+            registry.relayerBank(quoter) == quote.provider;
     }
 
     function _paymentStructHash(FxPayment calldata p) private pure returns (bytes32) {
