@@ -90,7 +90,9 @@ contract Eip712VectorsTest is Test {
         return
             keccak256(
                 abi.encode(
-                    keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                    keccak256(
+                        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                    ),
                     keccak256(bytes(json.readString(".domain.name"))),
                     keccak256(bytes(json.readString(".domain.version"))),
                     json.readUint(".domain.chainId"),
