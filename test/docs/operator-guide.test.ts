@@ -36,14 +36,16 @@ describe("docs/operator.md: every runnable command works, as written, on a fresh
           throw new Error(`"${command}" failed:\n${stderr}\n${out}`);
         });
         // The guide deploys twice to show that the second run changes nothing.
-        if (index === 1) expect(stdout).to.include("Nothing to change: the chain already matches the network file.");
+        if (index === 1)
+          expect(stdout).to.include("Nothing to change: the chain already matches the network file.");
       }
     } finally {
       await anvil.stop();
       await rm("deployments/anvil.json", { force: true });
       await rm("out/delta-cafe.png", { force: true });
       for (const entry of await readdir("ignition/deployments").catch(() => [])) {
-        if (!journalsBefore.has(entry)) await rm(`ignition/deployments/${entry}`, { recursive: true, force: true });
+        if (!journalsBefore.has(entry))
+          await rm(`ignition/deployments/${entry}`, { recursive: true, force: true });
       }
     }
   });
