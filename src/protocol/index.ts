@@ -16,4 +16,6 @@ export * from "./types.ts";
 export * from "./amounts.ts";
 export * from "./currencies.ts";
 export * from "./paymentFromRequest.ts";
+export * from "./decodePaymentBatch.ts";
+export * from "./refundOutcomes.ts";
 export * from "./fx.ts";
