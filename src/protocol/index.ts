@@ -18,4 +18,6 @@ export * from "./currencies.ts";
 export * from "./paymentFromRequest.ts";
 export * from "./decodePaymentBatch.ts";
 export * from "./refundOutcomes.ts";
+export * from "./wire.ts";
 export * from "./fx.ts";
+export * from "./fxWire.ts";

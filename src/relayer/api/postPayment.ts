@@ -1,0 +1,52 @@
+import { wireSignedPaymentSchema } from "../../protocol/wire.ts";
+import { defineRoute } from "./route.ts";
+import { requestViewSchema } from "./schemas.ts";
+
+/** `POST /v1/payments`: a customer's signed payment, validated and queued. */
+export const postPayment = defineRoute({
+  method: "POST",
+  path: "/v1/payments",
+  operationId: "postPayment",
+  summary: "Submit a signed payment",
+  description:
+    "Validates the payment (schema, signature, payer a customer of this bank, payee and its bank, amount, nonce unused " +
+    "on chain and in the queue, deadline, balance and daily limit net of what is queued), stores it and answers `202`. " +
+    "The same payment again answers `200` with its id and current status; it is never settled twice.",
+  auth: true,
+  mutating: true,
+  body: wireSignedPaymentSchema,
+  responses: {
+    202: { description: "Accepted and stored.", schema: requestViewSchema },
+    200: { description: "Already received: its current status.", schema: requestViewSchema },
+  },
+  errors: [
+    "MALFORMED_JSON",
+    "BODY_TOO_LARGE",
+    "INVALID_REQUEST",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "UNAUTHORIZED",
+    "RATE_LIMITED",
+    "SIGNATURE_MALFORMED",
+    "SIGNATURE_MALLEABLE",
+    "SIGNATURE_INVALID",
+    "PAYMENT_EXPIRED",
+    "CURRENCY_NOT_SUPPORTED",
+    "UNKNOWN_BANK",
+    "PAYER_NOT_CUSTOMER",
+    "PAYER_FROZEN",
+    "PAYEE_NOT_CUSTOMER",
+    "PAYEE_FROZEN",
+    "NONCE_USED",
+    "NONCE_IN_QUEUE",
+    "NONCE_OUT_OF_WINDOW",
+    "AMOUNT_INVALID",
+    "INSUFFICIENT_BALANCE",
+    "DAILY_LIMIT_EXCEEDED",
+    "CHAIN_UNAVAILABLE",
+    "SHUTTING_DOWN",
+  ],
+  async handle({ body, client }, { intake }) {
+    const { status, view } = await intake.payment(body, client?.id);
+    return { status, body: view };
+  },
+});

@@ -1,0 +1,31 @@
+/** Response schemas shared by several routes; request schemas live with their route. */
+import { z } from "zod";
+
+import { API_ERRORS } from "./errorCodes.ts";
+
+/** A payment or refund as the API shows it. */
+export const requestViewSchema = z.object({
+  id: z.string().meta({ description: "Payment id (or refund id): the EIP-712 digest, 0x-hex." }),
+  status: z.enum(["accepted", "submitted", "settled", "rejected", "failed"]),
+  reason: z.string().optional().meta({
+    description: "For `rejected`, the ledger's RejectReason name; for `failed`, why it could not settle.",
+  }),
+  txHash: z.string().optional().meta({ description: "The transaction carrying it." }),
+  blockNumber: z.number().int().optional(),
+  confirmations: z.number().int().optional().meta({ description: "Blocks from its block to the head." }),
+});
+
+/** Every error answer. */
+export const errorSchema = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(API_ERRORS) as [keyof typeof API_ERRORS, ...(keyof typeof API_ERRORS)[]]),
+    number: z.number().int(),
+    message: z.string(),
+  }),
+});
+
+/** A page of the change feed. */
+export const requestPageSchema = z.object({
+  items: z.array(requestViewSchema),
+  next: z.string().meta({ description: "Cursor to pass as `since` for the next page." }),
+});

@@ -1,0 +1,169 @@
+import { encodeFunctionData, type Address, type Hex } from "viem";
+
+import { encodePaymentBatch } from "../../protocol/batch.ts";
+import { fromWireFxQuote, type WireFxPayment, type WireFxQuote } from "../../protocol/fxWire.ts";
+import { fxSettlementAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
+import type { Payment, SignedPayment } from "../../protocol/types.ts";
+import type { WirePayment, WireRefund } from "../../protocol/wire.ts";
+import type { RelayerConfig } from "../config.ts";
+import type { StoredRequest } from "../store/types.ts";
+
+/** A stored payment's body, as `validatePayment` wrote it. */
+interface PaymentBody {
+  payment: WirePayment;
+  signature: Hex;
+  smartAccount?: boolean;
+}
+
+/** A stored refund's body, as `validateRefund` wrote it. */
+interface RefundBody {
+  refund: WireRefund;
+  payment: WirePayment;
+  signature: Hex;
+  batchRoot: Hex;
+  proof: Hex[];
+}
+
+/** A stored cross-currency payment's body, as `validateFxPayment` wrote it. */
+interface FxBody {
+  quote: WireFxQuote;
+  quoteSignature: Hex;
+  payment: WireFxPayment;
+  signature: Hex;
+}
+
+/** Fixed gas of one batch beyond its items: intrinsic, registry calls, Merkle root, `BatchSettled`. */
+const BATCH_OVERHEAD_GAS = 60_000;
+
+const fromWire = (wire: WirePayment): Payment => ({
+  payer: wire.payer as Address,
+  payee: wire.payee as Address,
+  payeeBank: Number(wire.payeeBank),
+  currency: Number(wire.currency),
+  amount: BigInt(wire.amount),
+  qrHash: wire.qrHash as Hex,
+  nonce: BigInt(wire.nonce),
+  deadline: BigInt(wire.deadline),
+});
+
+/**
+ * The gas budgeted for one stored request when sizing a batch: the configured per-item figure, plus the
+ * signature's calldata for ERC-1271 payers (their wallets' checks may use up to the ledger's 200,000 stipend).
+ *
+ * @example
+ * itemGasBudget(request, config.batch); // 30_000 for an ECDSA payment by default
+ */
+export function itemGasBudget(request: StoredRequest, budgets: RelayerConfig["batch"]): number {
+  if (request.kind === "refund") return budgets.gasPerRefund;
+  if (request.kind === "fx") return budgets.gasPerFxPayment;
+  const body = JSON.parse(request.body) as PaymentBody;
+  return body.smartAccount === true
+    ? budgets.gasPerErc1271Payment + 16 * ((body.signature.length - 2) / 2)
+    : budgets.gasPerPayment;
+}
+
+/**
+ * How many of `requests`, in order, fit a transaction under `gasCap` by their budgets (at least one).
+ *
+ * @example
+ * const count = fittingPrefix(claimed, config.batch);
+ */
+export function fittingPrefix(requests: readonly StoredRequest[], budgets: RelayerConfig["batch"]): number {
+  let total = BATCH_OVERHEAD_GAS;
+  let count = 0;
+  for (const request of requests) {
+    total += itemGasBudget(request, budgets);
+    if (total > budgets.gasCap && count > 0) break;
+    count++;
+  }
+  return count;
+}
+
+/** The budgeted gas of a batch of these requests. */
+export function batchGasBudget(requests: readonly StoredRequest[], budgets: RelayerConfig["batch"]): bigint {
+  return BigInt(
+    requests.reduce((total, request) => total + itemGasBudget(request, budgets), BATCH_OVERHEAD_GAS),
+  );
+}
+
+/** Whether every request in the batch is an ECDSA payment, whose gas the budget bounds. */
+export function isBudgetable(requests: readonly StoredRequest[]): boolean {
+  return requests.every(
+    (request) => request.kind === "payment" && !request.body.includes('"smartAccount":true'),
+  );
+}
+
+/**
+ * The calldata for a batch of stored requests of one kind and currency: the ledger's `settlePayments` with the
+ * packed encoding, or `refundPayments` with each refund's payment, batch root and proof; or the FX contract's
+ * `settleFxPayments` with each payment and its quote.
+ *
+ * @example
+ * const data = batchCalldata(claimed); // "0x…"
+ */
+export function batchCalldata(requests: readonly StoredRequest[]): Hex {
+  if (requests[0]?.kind === "fx") {
+    return encodeFunctionData({
+      abi: fxSettlementAbi,
+      functionName: "settleFxPayments",
+      args: [
+        requests.map((request) => {
+          const body = JSON.parse(request.body) as FxBody;
+          const wire = body.payment;
+          return {
+            quote: fromWireFxQuote(body.quote),
+            quoteSignature: body.quoteSignature,
+            payment: {
+              payer: wire.payer as Address,
+              payee: wire.payee as Address,
+              payeeBank: Number(wire.payeeBank),
+              payCurrency: Number(wire.payCurrency),
+              payAmount: BigInt(wire.payAmount),
+              receiveCurrency: Number(wire.receiveCurrency),
+              receiveAmount: BigInt(wire.receiveAmount),
+              quoteHash: wire.quoteHash as Hex,
+              qrHash: wire.qrHash as Hex,
+              nonce: BigInt(wire.nonce),
+              deadline: BigInt(wire.deadline),
+            },
+            payerSignature: body.signature,
+          };
+        }),
+      ],
+    });
+  }
+  if (requests[0]?.kind === "refund") {
+    return encodeFunctionData({
+      abi: settlementLedgerAbi,
+      functionName: "refundPayments",
+      args: [
+        requests.map((request) => {
+          const body = JSON.parse(request.body) as RefundBody;
+          return {
+            payment: fromWire(body.payment),
+            batchRoot: body.batchRoot,
+            proof: body.proof,
+            amount: BigInt(body.refund.amount),
+            nonce: BigInt(body.refund.nonce),
+            deadline: BigInt(body.refund.deadline),
+            signature: body.signature,
+          };
+        }),
+      ],
+    });
+  }
+  const signed = requests.map((request): SignedPayment => {
+    const body = JSON.parse(request.body) as PaymentBody;
+    return {
+      payment: fromWire(body.payment),
+      signature: body.signature,
+      smartAccount: body.smartAccount === true,
+    };
+  });
+  const { currency, payees, items } = encodePaymentBatch(signed);
+  return encodeFunctionData({
+    abi: settlementLedgerAbi,
+    functionName: "settlePayments",
+    args: [currency, payees, items],
+  });
+}

@@ -1,0 +1,293 @@
+import type { Address, Hex, PublicClient } from "viem";
+
+import { decodeRevert, revertData } from "../../protocol/revert.ts";
+import { classifyRpcError, rpcErrorMessage } from "../chain/classifyRpcError.ts";
+import type { FeeFields } from "../chain/fees.ts";
+import type { HotWallet } from "../chain/hotWallets.ts";
+import type { RelayerConfig } from "../config.ts";
+import { RelayerError } from "../errors.ts";
+import type { RelayerLogger } from "../logger.ts";
+import type { RelayerMetrics } from "../metrics.ts";
+import type { BatchPlan, NewAttempt, RelayerStore, RequestKind, StoredRequest } from "../store/types.ts";
+import { batchCalldata, batchGasBudget, fittingPrefix, isBudgetable } from "./batchCalldata.ts";
+import { batchDue } from "./batchWindow.ts";
+import type { Broadcaster } from "./broadcaster.ts";
+import { batchGasLimit } from "./gas.ts";
+import type { NonceManager } from "./nonceManager.ts";
+import { signAttempt } from "./signAttempt.ts";
+import type { Tracker } from "./tracker.ts";
+
+/** What the submitter needs. */
+export interface SubmitterDeps {
+  config: RelayerConfig;
+  instance: string;
+  client: PublicClient;
+  store: RelayerStore;
+  broadcaster: Broadcaster;
+  tracker: Tracker;
+  nonces: NonceManager;
+  fees: () => Promise<FeeFields>;
+  wallets: () => ReadonlyMap<Address, HotWallet>;
+  metrics: RelayerMetrics;
+  logger: RelayerLogger;
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((res) => {
+    resolve = res;
+  });
+  return { promise, resolve };
+}
+
+/** The kinds of request this configuration sends: cross-currency payments only with an FX contract. */
+function kindsOf(config: RelayerConfig): RequestKind[] {
+  return config.chain.fx === undefined ? ["payment", "refund"] : ["payment", "refund", "fx"];
+}
+
+/** Most requests of a kind in one transaction. */
+function maxItemsOf(config: RelayerConfig, kind: RequestKind): number {
+  return { payment: config.batch.maxItems, refund: config.batch.refundMaxItems, fx: config.batch.fxMaxItems }[
+    kind
+  ];
+}
+
+/** The contract a batch of a kind is sent to: the ledger, or the FX contract for cross-currency payments. */
+function targetOf(config: RelayerConfig, kind: RequestKind): Address {
+  return kind === "fx" ? (config.chain.fx as Address) : config.chain.ledger;
+}
+
+/** After a batch could not be built (the chain refused it, or was unreachable), wait this long. */
+const BACKOFF_MS = 2_000;
+
+/**
+ * Turns the queue into transactions: one loop per held wallet takes a batch when `batch.maxItems` are waiting
+ * or the oldest has waited `batch.windowMs`, as long as the wallet has fewer than `wallets.maxInFlight`
+ * unfinished transactions. A batch is one currency, sized to the gas cap (EIP-7623 floor included), signed, and
+ * stored with its wallet nonce in one commit before its bytes are sent.
+ *
+ * @example
+ * const submitter = new Submitter(deps);
+ * submitter.start();
+ * submitter.accepted(); // a payment was accepted
+ */
+export class Submitter {
+  readonly #deps: SubmitterDeps;
+  readonly #loops = new Map<Address, Promise<void>>();
+  #wakeSignal = signal();
+  #running = false;
+  #flushing = false;
+  /** Requests accepted since the loops last looked at the queue. */
+  #unseen = 0;
+  /** Whether a loop saw requests waiting and sleeps until their window closes. */
+  #windowArmed = false;
+  #refusedUntil = 0;
+  /** Why the last batch could not be built, while that lasts (for readiness). */
+  lastError: string | undefined;
+
+  constructor(deps: SubmitterDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.sync();
+  }
+
+  /** Starts a loop for every held wallet that has none. */
+  sync(): void {
+    if (!this.#running) return;
+    for (const address of this.#deps.wallets().keys()) {
+      if (this.#loops.has(address)) continue;
+      const loop = this.#loop(address).finally(() => this.#loops.delete(address));
+      this.#loops.set(address, loop);
+    }
+  }
+
+  /**
+   * Counts a newly accepted request; wakes the loops when none is waiting for a batch window yet, and when a
+   * full batch is waiting — not for every request in between, which would cost a queue query each.
+   */
+  accepted(): void {
+    this.#unseen++;
+    if (!this.#windowArmed || this.#unseen >= this.#deps.config.batch.maxItems) this.kick();
+  }
+
+  /** Wakes every loop to look at the queue now. */
+  kick(): void {
+    const current = this.#wakeSignal;
+    this.#wakeSignal = signal();
+    current.resolve();
+  }
+
+  /** Sends whatever is queued without waiting for windows, until the queue is empty or `timeoutMs` passes. */
+  async flush(timeoutMs: number): Promise<void> {
+    this.#flushing = true;
+    this.kick();
+    const deadline = Date.now() + timeoutMs;
+    const now = () => Date.now();
+    while (now() < deadline) {
+      const queues = await Promise.all(
+        kindsOf(this.#deps.config).map((kind) => this.#deps.store.queueSummary(kind, now(), 1)),
+      );
+      if (queues.every((queue) => queue.count === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, this.#deps.config.chain.pollIntervalMs));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.kick();
+    await Promise.all(this.#loops.values());
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#wakeSignal.promise,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #loop(address: Address): Promise<void> {
+    const { config, store, logger } = this.#deps;
+    while (this.#running && this.#deps.wallets().has(address)) {
+      const now = Date.now();
+      if (now < this.#refusedUntil || this.#deps.tracker.inFlight(address) >= config.wallets.maxInFlight) {
+        await this.#sleep(config.chain.pollIntervalMs);
+        continue;
+      }
+      let sent = false;
+      let waitMs = config.chain.pollIntervalMs * 4;
+      this.#unseen = 0;
+      let waiting = 0;
+      for (const kind of kindsOf(config)) {
+        const maxItems = maxItemsOf(config, kind);
+        const queue = await store.queueSummary(kind, now, maxItems);
+        waiting += queue.count;
+        const decision = batchDue(queue, now, maxItems, this.#flushing ? 0 : config.batch.windowMs);
+        if (decision.due) {
+          try {
+            sent = (await this.#submit(address, kind, maxItems)) || sent;
+          } catch (error) {
+            this.lastError = error instanceof RelayerError ? error.shortMessage : rpcErrorMessage(error);
+            this.#refusedUntil = Date.now() + BACKOFF_MS;
+            logger.error({ wallet: address, kind, error: this.lastError }, "could not submit a batch");
+          }
+        } else if (decision.waitMs !== undefined) {
+          waitMs = Math.min(waitMs, decision.waitMs);
+        }
+      }
+      this.#windowArmed = waiting > 0;
+      if (!sent) await this.#sleep(waitMs);
+    }
+  }
+
+  /** Builds, records and sends one batch; true if a transaction went out. */
+  async #submit(address: Address, kind: RequestKind, maxItems: number): Promise<boolean> {
+    const { store, instance, broadcaster, tracker, metrics, logger } = this.#deps;
+    const wallet = this.#deps.wallets().get(address);
+    if (wallet === undefined) return false;
+    let signed: { attempt: NewAttempt; items: number } | undefined;
+    const now = Date.now();
+    const { transactionId, failed } = await store.submitBatch(
+      { kind, limit: maxItems, now, instance },
+      async (claimed): Promise<BatchPlan> => {
+        const plan = await this.#plan(wallet, claimed);
+        if (plan.submission !== undefined) {
+          signed = { attempt: plan.submission.attempt, items: plan.submission.requestIds.length };
+        }
+        return plan;
+      },
+    );
+    if (failed > 0) logger.info({ failed }, "expired requests failed before submission");
+    if (transactionId === undefined || signed === undefined) return false;
+    this.lastError = undefined;
+    metrics.batchItems.observe({ kind }, signed.items);
+    logger.info(
+      { transaction: transactionId, wallet: address, hash: signed.attempt.hash, items: signed.items },
+      "batch signed",
+    );
+    const result = await broadcaster.send(address, signed.attempt.hash, signed.attempt.raw);
+    tracker.recorded(address, transactionId, result);
+    tracker.kick();
+    return true;
+  }
+
+  /** Decides a batch from claimed requests: drops the expired, sizes it to the gas cap and signs it. */
+  async #plan(wallet: HotWallet, claimed: StoredRequest[]): Promise<BatchPlan> {
+    const { config } = this.#deps;
+    const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
+    const fail = claimed
+      .filter((request) => request.deadline < nowSeconds)
+      .map((request) => ({ id: request.id, reason: "Expired" }));
+    let batch = claimed.filter((request) => request.deadline >= nowSeconds);
+    batch = batch.slice(0, fittingPrefix(batch, config.batch));
+    const first = batch[0];
+    if (first === undefined) return { fail };
+    const cap = BigInt(config.batch.gasCap);
+    for (;;) {
+      const data = batchCalldata(batch);
+      const useBudget =
+        config.batch.gasLimit === "budget" && isBudgetable(batch) && batch.every((r) => r.attempts === 0);
+      const gas = useBudget
+        ? batchGasLimit(batchGasBudget(batch, config.batch), data, 0, cap)
+        : batchGasLimit(
+            await this.#estimate(wallet.address, targetOf(config, first.kind), data),
+            data,
+            config.batch.gasMarginPercent,
+            cap,
+          );
+      if (gas === undefined) {
+        if (batch.length === 1) return { fail: [...fail, { id: first.id, reason: "GasCapExceeded" }] };
+        batch = batch.slice(0, Math.ceil(batch.length / 2));
+        continue;
+      }
+      const nonce = await this.#deps.nonces.next(wallet.address);
+      const attempt = await signAttempt(
+        wallet,
+        {
+          chainId: config.chain.chainId,
+          nonce,
+          to: targetOf(config, first.kind),
+          data,
+          gas,
+          fees: await this.#deps.fees(),
+        },
+        false,
+      );
+      return {
+        fail,
+        submission: {
+          wallet: wallet.address,
+          nonce,
+          kind: first.kind,
+          currency: first.currency,
+          attempt,
+          requestIds: batch.map((request) => request.id),
+        },
+      };
+    }
+  }
+
+  /** eth_estimateGas of the batch from the wallet; a revert (the contract refusing the caller) is an error. */
+  async #estimate(wallet: Address, to: Address, data: Hex): Promise<bigint> {
+    try {
+      return await this.#deps.client.estimateGas({ account: wallet, to, data });
+    } catch (error) {
+      const decoded =
+        classifyRpcError(error) === "reverted" ? decodeRevert(revertData(error) ?? "0x") : undefined;
+      throw new RelayerError(
+        "BATCH_REFUSED",
+        decoded === undefined
+          ? `Estimating the batch's gas failed: ${rpcErrorMessage(error)}`
+          : `The ledger refuses the batch: ${decoded.name}(${decoded.args.map(String).join(", ")})`,
+        { cause: error },
+      );
+    }
+  }
+}

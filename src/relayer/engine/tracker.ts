@@ -1,0 +1,459 @@
+import {
+  parseTransaction,
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+} from "viem";
+
+import { rpcErrorMessage } from "../chain/classifyRpcError.ts";
+import { bumpFees, feesFromStored, type FeeFields } from "../chain/fees.ts";
+import type { HotWallet } from "../chain/hotWallets.ts";
+import type { RelayerConfig } from "../config.ts";
+import type { RelayerLogger } from "../logger.ts";
+import type { RelayerMetrics } from "../metrics.ts";
+import type {
+  RequestOutcome,
+  RelayerStore,
+  StoredRequest,
+  StoredTransaction,
+  TransactionFinal,
+} from "../store/types.ts";
+import type { LedgerView } from "../validation/ledgerView.ts";
+import type { Broadcaster, BroadcastResult } from "./broadcaster.ts";
+import { findEarlierSettlement } from "./findEarlierSettlement.ts";
+import { receiptOutcomes } from "./receiptOutcomes.ts";
+import { signAttempt } from "./signAttempt.ts";
+
+/** What the tracker needs. */
+export interface TrackerDeps {
+  config: RelayerConfig;
+  client: PublicClient;
+  store: RelayerStore;
+  broadcaster: Broadcaster;
+  fees: () => Promise<FeeFields>;
+  /** The wallets this instance holds; only their transactions are tracked. */
+  wallets: () => ReadonlyMap<Address, HotWallet>;
+  ledger: LedgerView;
+  metrics: RelayerMetrics;
+  logger: RelayerLogger;
+  /** Called after a transaction finished (its wallet can take another). */
+  onFinished: () => void;
+}
+
+/** Broadcast results that no fee or retry can fix: the bytes must be replaced by a no-op to free the nonce. */
+const INVALID_FOREVER: readonly BroadcastResult[] = ["gasLimitTooHigh", "intrinsicGasTooLow"];
+/** Polls a nonce must look taken, without any receipt of ours, before the transaction counts as dropped. */
+const DROP_AFTER_POLLS = 8;
+const NOOP_GAS = 21_000n;
+/** With nothing in flight the head is still polled (for readiness and confirmations), but only this often. */
+const IDLE_POLL_MS = 1_000;
+
+/**
+ * Follows every transaction of this instance's wallets from signature to finality:
+ *
+ * - not yet mined: re-sends the same signed bytes (every `rebroadcastIntervalMs`, at once after a restart or a
+ *   "nonce too high"), replaces it with both fees raised after `stallTimeoutMs` (or at once on "fee too low"),
+ *   or replaces it with a no-op when the node refuses the bytes for good;
+ * - mined: checks every poll that its block is still canonical — if not (a reorg), it is pending again and its
+ *   bytes are re-sent — and once `confirmations` deep, applies the ledger's events to its payments;
+ * - its nonce taken by a transaction that is none of its attempts: dropped, payments back in the queue.
+ *
+ * @example
+ * const tracker = new Tracker(deps);
+ * tracker.start();
+ * tracker.kick(); // after a broadcast, to see the receipt without waiting for the next poll
+ */
+export class Tracker {
+  readonly #deps: TrackerDeps;
+  readonly #lastResult = new Map<number, BroadcastResult>();
+  readonly #nonceTakenSince = new Map<number, { block: number; polls: number }>();
+  readonly #inFlight = new Map<Address, number>();
+  #head: number | undefined;
+  #headAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+  #idle = true;
+
+  constructor(deps: TrackerDeps) {
+    this.#deps = deps;
+  }
+
+  /** The latest block number seen. */
+  get head(): number | undefined {
+    return this.#head;
+  }
+
+  /** When the chain last answered, in ms since the epoch (for readiness). */
+  get headAt(): number {
+    return this.#headAt;
+  }
+
+  /** Unfinished transactions of a wallet at the last poll, plus those recorded since. */
+  inFlight(wallet: Address): number {
+    return this.#inFlight.get(wallet) ?? 0;
+  }
+
+  /** Counts a transaction just recorded for `wallet`, and remembers how its first broadcast went. */
+  recorded(wallet: Address, transactionId: number, result: BroadcastResult): void {
+    this.#inFlight.set(wallet, this.inFlight(wallet) + 1);
+    this.#lastResult.set(transactionId, result);
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Polls now (or right after the poll in progress). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Polls until no transaction of ours is unfinished, or `timeoutMs` passes; true if none is left. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // A node that fails a call now and then must not abort the shutdown: the next poll tries again.
+      await this.poll().catch((error: unknown) => {
+        this.#deps.logger.warn({ error: rpcErrorMessage(error) }, "tracker poll failed while draining");
+      });
+      const open = await this.#deps.store.openTransactions([...this.#deps.wallets().keys()]);
+      if (open.length === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, this.#deps.config.chain.pollIntervalMs));
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#running = this.poll()
+        .catch((error: unknown) => {
+          this.#deps.logger.warn({ error: rpcErrorMessage(error) }, "tracker poll failed");
+        })
+        .finally(() => {
+          this.#running = undefined;
+          if (this.#stopped) return;
+          const again = this.#again;
+          this.#again = false;
+          const interval = this.#deps.config.chain.pollIntervalMs;
+          this.#schedule(again ? 0 : this.#idle ? Math.max(interval, IDLE_POLL_MS) : interval);
+        });
+    }, delayMs);
+  }
+
+  /** One pass over every unfinished transaction of our wallets. */
+  async poll(): Promise<void> {
+    const { client, store, metrics } = this.#deps;
+    const wallets = this.#deps.wallets();
+    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    this.#head = head;
+    this.#headAt = Date.now();
+    metrics.chainHead.set(head);
+    const open = await store.openTransactions([...wallets.keys()]);
+    this.#idle = open.length === 0;
+    const byWallet = new Map<Address, StoredTransaction[]>();
+    for (const transaction of open) {
+      byWallet.set(transaction.wallet, [...(byWallet.get(transaction.wallet) ?? []), transaction]);
+    }
+    for (const address of wallets.keys()) {
+      const count = byWallet.get(address)?.length ?? 0;
+      this.#inFlight.set(address, count);
+      metrics.walletInFlight.set({ wallet: address }, count);
+    }
+    await Promise.all(
+      [...byWallet].map(async ([address, transactions]) => {
+        const wallet = wallets.get(address);
+        if (wallet !== undefined) await this.#pollWallet(wallet, transactions, head);
+      }),
+    );
+  }
+
+  async #pollWallet(wallet: HotWallet, transactions: StoredTransaction[], head: number): Promise<void> {
+    let chainNonce: number | undefined;
+    const nonceNow = async () =>
+      (chainNonce ??= await this.#deps.client.getTransactionCount({
+        address: wallet.address,
+        blockTag: "latest",
+      }));
+    // A "nonce too high" means the node lacks an earlier one: re-send the wallet's pending bytes in order.
+    const resendAll = transactions.some(
+      (transaction) => this.#lastResult.get(transaction.id) === "nonceTooHigh",
+    );
+    for (const transaction of transactions) {
+      const receipt = await this.#minedReceipt(transaction);
+      if (receipt !== undefined) {
+        await this.#onMined(transaction, receipt, head);
+        continue;
+      }
+      if (transaction.status === "included") await this.#onReorged(transaction);
+      if ((await nonceNow()) > transaction.nonce) {
+        await this.#onNonceTaken(transaction, head);
+        continue;
+      }
+      this.#nonceTakenSince.delete(transaction.id);
+      await this.#push(wallet, transaction, resendAll);
+    }
+  }
+
+  /** The receipt of whichever attempt was mined, newest attempt first. */
+  async #minedReceipt(transaction: StoredTransaction): Promise<TransactionReceipt | undefined> {
+    const hashes = transaction.inclusion === undefined ? [] : [transaction.inclusion.hash];
+    hashes.push(...transaction.attempts.map((attempt) => attempt.hash).reverse());
+    for (const hash of new Set(hashes)) {
+      try {
+        return await this.#deps.client.getTransactionReceipt({ hash });
+      } catch (error) {
+        if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  async #onMined(transaction: StoredTransaction, receipt: TransactionReceipt, head: number): Promise<void> {
+    const inclusion = {
+      hash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
+      blockHash: receipt.blockHash,
+    };
+    this.#nonceTakenSince.delete(transaction.id);
+    if (transaction.inclusion !== undefined && transaction.inclusion.blockHash !== inclusion.blockHash) {
+      // Re-mined in another block after a reorg.
+      this.#deps.metrics.reorgs.inc();
+      this.#deps.logger.warn(
+        { transaction: transaction.id, inclusion },
+        "transaction moved to another block",
+      );
+    }
+    if (head - inclusion.blockNumber + 1 < this.#deps.config.chain.confirmations) {
+      if (transaction.inclusion?.blockHash !== inclusion.blockHash) {
+        await this.#deps.store.markIncluded(transaction.id, inclusion);
+      }
+      return;
+    }
+    const attempt = transaction.attempts.find((candidate) => candidate.hash === inclusion.hash);
+    const requests = transaction.kind === "noop" ? [] : await this.#deps.store.requestsOf(transaction.id);
+    const live = requests.filter((request) => request.status === "submitted");
+    let final: TransactionFinal;
+    if (receipt.status === "reverted" || attempt?.cancel === true) {
+      final = this.#requeue(live, receipt.status === "reverted" ? "reverted" : "dropped", "Reverted");
+      final.inclusion = inclusion;
+    } else {
+      final = { status: "confirmed", inclusion, outcomes: [], requeue: [], fail: [], notBefore: 0 };
+      const { outcomes, missing } = receiptOutcomes(
+        live,
+        receipt.logs,
+        this.#deps.config.chain.ledger,
+        this.#deps.config.chain.fx,
+      );
+      final.outcomes = await this.#attribute(outcomes, live, inclusion.hash, head);
+      if (missing.length > 0) {
+        this.#deps.logger.error(
+          { transaction: transaction.id, missing },
+          "receipt has no event for some requests",
+        );
+        final.requeue = missing;
+        final.notBefore = Date.now();
+      }
+    }
+    await this.#finalize(transaction, final);
+  }
+
+  /** Payments rejected `NonceUsed` may have settled in another transaction: report where. */
+  async #attribute(
+    outcomes: RequestOutcome[],
+    requests: StoredRequest[],
+    hash: Hex,
+    head: number,
+  ): Promise<RequestOutcome[]> {
+    const byId = new Map(requests.map((request) => [request.id, request]));
+    return Promise.all(
+      outcomes.map(async (outcome) => {
+        const request = byId.get(outcome.id);
+        if (outcome.reason !== "NonceUsed" || request === undefined) return outcome;
+        const { client, config } = this.#deps;
+        const earlier = await findEarlierSettlement(
+          client,
+          config.chain.ledger,
+          request,
+          head,
+          config.chain.logLookbackBlocks,
+        );
+        if (earlier === undefined || earlier.hash === hash) return outcome;
+        this.#deps.logger.warn(
+          { id: outcome.id, settledIn: earlier.hash },
+          "payment had settled in another transaction",
+        );
+        return { id: outcome.id, status: "settled" as const, settledIn: earlier };
+      }),
+    );
+  }
+
+  /** Puts a dead transaction's requests back in the queue; those out of attempts or time fail. */
+  #requeue(requests: StoredRequest[], status: TransactionFinal["status"], reason: string): TransactionFinal {
+    const now = Date.now();
+    const final: TransactionFinal = { status, outcomes: [], requeue: [], fail: [], notBefore: now };
+    for (const request of requests) {
+      if (Number(request.deadline) * 1000 < now) final.fail.push({ id: request.id, reason: "Expired" });
+      else if (request.attempts + 1 >= this.#deps.config.batch.maxAttempts)
+        final.fail.push({ id: request.id, reason });
+      else final.requeue.push(request.id);
+    }
+    // A revert may repeat (e.g. while the network is paused): give it a moment before the next batch.
+    if (status === "reverted") final.notBefore = now + 5 * this.#deps.config.chain.pollIntervalMs;
+    return final;
+  }
+
+  async #finalize(transaction: StoredTransaction, final: TransactionFinal): Promise<void> {
+    const { store, metrics, logger, ledger } = this.#deps;
+    const finalized = await store.finalizeTransaction(transaction.id, final);
+    this.#lastResult.delete(transaction.id);
+    this.#nonceTakenSince.delete(transaction.id);
+    this.#inFlight.set(transaction.wallet, Math.max(0, this.inFlight(transaction.wallet) - 1));
+    metrics.transactions.inc({ kind: transaction.kind, result: final.status });
+    this.#deps.onFinished();
+    const now = Date.now();
+    for (const request of finalized) {
+      metrics.finalized.inc({ kind: request.kind, status: request.status });
+      metrics.acceptToFinal.observe({ kind: request.kind }, (now - request.acceptedAt) / 1000);
+    }
+    for (const request of finalized) {
+      if (request.status === "settled")
+        ledger.settled(request.signer, request.currency, request.amount, request.nonce);
+    }
+    logger.info(
+      {
+        transaction: transaction.id,
+        wallet: transaction.wallet,
+        nonce: transaction.nonce,
+        result: final.status,
+        hash: final.inclusion?.hash,
+        block: final.inclusion?.blockNumber,
+        final: finalized.length,
+        requeued: final.requeue.length,
+      },
+      "transaction finished",
+    );
+  }
+
+  async #onReorged(transaction: StoredTransaction): Promise<void> {
+    this.#deps.metrics.reorgs.inc();
+    this.#deps.logger.warn(
+      { transaction: transaction.id, inclusion: transaction.inclusion },
+      "transaction reorged out",
+    );
+    await this.#deps.store.markReorged(transaction.id);
+    // Its bytes are valid again now that its nonce is free: send them at once.
+    this.#lastResult.set(transaction.id, "nonceTooHigh");
+  }
+
+  /** Our nonce is used on chain but no attempt of ours was mined: after a while, the transaction is dropped. */
+  async #onNonceTaken(transaction: StoredTransaction, head: number): Promise<void> {
+    const since = this.#nonceTakenSince.get(transaction.id) ?? { block: head, polls: 0 };
+    since.polls++;
+    this.#nonceTakenSince.set(transaction.id, since);
+    if (head - since.block < this.#deps.config.chain.confirmations || since.polls < DROP_AFTER_POLLS) return;
+    this.#deps.logger.warn(
+      { transaction: transaction.id, nonce: transaction.nonce },
+      "nonce taken by another transaction",
+    );
+    const requests = transaction.kind === "noop" ? [] : await this.#deps.store.requestsOf(transaction.id);
+    const live = requests.filter((request) => request.status === "submitted");
+    await this.#finalize(transaction, this.#requeue(live, "dropped", "Dropped"));
+  }
+
+  /** Gets an unmined transaction mined: re-send, replace with higher fees, or cancel. */
+  async #push(wallet: HotWallet, transaction: StoredTransaction, resendAll: boolean): Promise<void> {
+    const { config } = this.#deps;
+    const latest = transaction.attempts.at(-1);
+    if (latest === undefined) return;
+    const now = Date.now();
+    const result = this.#lastResult.get(transaction.id);
+    const lastSent = Math.max(0, ...transaction.attempts.map((attempt) => attempt.broadcastAt ?? 0));
+    if (result !== undefined && INVALID_FOREVER.includes(result) && !latest.cancel) {
+      await this.#replace(wallet, transaction, "cancel");
+    } else if (
+      result === "feeTooLow" ||
+      (lastSent > 0 && now - latest.createdAt >= config.fees.stallTimeoutMs)
+    ) {
+      await this.#replace(wallet, transaction, "bump");
+    } else if (
+      resendAll ||
+      result === "nonceTooHigh" ||
+      lastSent === 0 ||
+      now - lastSent >= config.fees.rebroadcastIntervalMs
+    ) {
+      await this.#send(transaction, latest.hash);
+    }
+  }
+
+  async #send(transaction: StoredTransaction, hash: Hex): Promise<void> {
+    const raw = await this.#deps.store.rawOf(hash);
+    if (raw === undefined) return;
+    const result = await this.#deps.broadcaster.send(transaction.wallet, hash, raw);
+    this.#lastResult.set(transaction.id, result);
+  }
+
+  /** Signs, persists, then sends a replacement: same nonce and payload with higher fees, or a no-op. */
+  async #replace(wallet: HotWallet, transaction: StoredTransaction, how: "bump" | "cancel"): Promise<void> {
+    const { store, config, logger, metrics } = this.#deps;
+    const latest = transaction.attempts.at(-1);
+    const payload = [...transaction.attempts].reverse().find((attempt) => !attempt.cancel);
+    if (latest === undefined || payload === undefined) return;
+    const raw = await store.rawOf(payload.hash);
+    if (raw === undefined) return;
+    const parsed = parseTransaction(raw);
+    const previous = feesFromStored(latest.fees);
+    const fees = bumpFees(previous, await this.#deps.fees(), config.fees);
+    if (fees === undefined && how === "bump") {
+      logger.warn({ transaction: transaction.id }, "fees at their cap: re-sending the same bytes");
+      await this.#send(transaction, latest.hash);
+      return;
+    }
+    const attempt = await signAttempt(
+      wallet,
+      how === "cancel"
+        ? {
+            chainId: config.chain.chainId,
+            nonce: transaction.nonce,
+            to: wallet.address,
+            data: "0x",
+            gas: NOOP_GAS,
+            fees: fees ?? previous,
+          }
+        : {
+            chainId: config.chain.chainId,
+            nonce: transaction.nonce,
+            to: parsed.to as Address,
+            data: parsed.data ?? "0x",
+            gas: parsed.gas ?? 0n,
+            fees: fees ?? previous,
+          },
+      how === "cancel",
+    );
+    await store.addAttempt(transaction.id, attempt);
+    metrics.replacements.inc();
+    logger.info(
+      { transaction: transaction.id, how, hash: attempt.hash, fees: attempt.fees },
+      "transaction replaced",
+    );
+    this.#lastResult.delete(transaction.id);
+    const result = await this.#deps.broadcaster.send(transaction.wallet, attempt.hash, attempt.raw);
+    this.#lastResult.set(transaction.id, result);
+  }
+}

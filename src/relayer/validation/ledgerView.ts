@@ -1,0 +1,204 @@
+import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
+
+import { bankRegistryAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
+import { classifyRpcError, isAmbiguous } from "../chain/classifyRpcError.ts";
+
+/** A customer account in one currency, as `getAccount` returns it. */
+export interface LedgerAccount {
+  bankId: number;
+  balance: bigint;
+  frozen: boolean;
+  limited: boolean;
+  nonceBase: bigint;
+  nonceBitmap: bigint;
+}
+
+/** A customer's daily limit state. */
+export interface LedgerCustomerLimit {
+  dailyLimit: bigint;
+  spentToday: bigint;
+  /** UTC day (unix seconds / 86,400) `spentToday` refers to. */
+  day: bigint;
+}
+
+const erc1271Abi = parseAbi([
+  "function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)",
+]);
+const ERC1271_MAGIC = "0x1626ba7e";
+/** Registry settings change rarely (operator transactions); accounts change with every payment. */
+const SETTINGS_TTL_MS = 10_000;
+
+/**
+ * What intake needs to know from the ledger and registry, read through short-lived caches so that a burst of
+ * payments costs a handful of `eth_call`s, not one per check. Concurrent reads of one key share one call.
+ * Accounts are cached for `accountTtlMs` and forgotten as soon as one of the account's payments is final.
+ */
+export interface LedgerView {
+  /** An account in a currency; `fresh` skips the cache (and refreshes it). */
+  account(address: Address, currency: number, fresh?: boolean): Promise<LedgerAccount>;
+  customerLimit(address: Address, currency: number, fresh?: boolean): Promise<LedgerCustomerLimit>;
+  /** Whether a currency is listed and enabled. */
+  currencyEnabled(currency: number): Promise<boolean>;
+  /** Whether a bank is registered and active. */
+  bankActive(bankId: number): Promise<boolean>;
+  /** The largest single payment of `bankId`'s customers in `currency` (0: none). */
+  maxPayment(bankId: number, currency: number): Promise<bigint>;
+  /** Whether an address has code (a smart account, or an EIP-7702 delegated account). */
+  hasCode(address: Address): Promise<boolean>;
+  /** Whether a smart account accepts `signature` for `digest` (ERC-1271); a revert or odd answer means no. */
+  isValidErc1271(address: Address, digest: Hex, signature: Hex): Promise<boolean>;
+  refundedAmount(paymentId: Hex): Promise<bigint>;
+  /**
+   * Applies a settlement this relayer saw to the cached account, as the ledger did: the balance goes down and
+   * the nonce is used (the window sliding past used nonces at its start). A cached account thus stays exact
+   * for our own payments, and is re-read only when it expires, for what others changed.
+   */
+  settled(address: Address, currency: number, amount: bigint, nonce: bigint): void;
+}
+
+type Entry<T> = { value: Promise<T>; expires: number };
+
+/** `AccountLib.useNonce` and the debit, on a cached account. */
+function applySettlement(account: LedgerAccount, amount: bigint, nonce: bigint): void {
+  account.balance = account.balance > amount ? account.balance - amount : 0n;
+  const offset = nonce - account.nonceBase;
+  if (offset < 0n || offset >= 64n) return;
+  let bitmap = account.nonceBitmap | (1n << offset);
+  let base = account.nonceBase;
+  while (bitmap & 1n) {
+    bitmap >>= 1n;
+    base += 1n;
+  }
+  account.nonceBitmap = bitmap;
+  account.nonceBase = base;
+}
+
+function cached<T>(ttlMs: number, load: (key: string) => Promise<T>) {
+  const entries = new Map<string, Entry<T>>();
+  return {
+    peek(key: string): Promise<T> | undefined {
+      const entry = entries.get(key);
+      return entry !== undefined && entry.expires > Date.now() ? entry.value : undefined;
+    },
+    get(key: string, fresh = false): Promise<T> {
+      const now = Date.now();
+      const entry = entries.get(key);
+      if (!fresh && entry !== undefined && entry.expires > now) return entry.value;
+      const value = load(key);
+      entries.set(key, { value, expires: now + ttlMs });
+      // A failed read must not be served from the cache.
+      value.catch(() => entries.delete(key));
+      return value;
+    },
+  };
+}
+
+/**
+ * Creates the cached view of one ledger and its registry.
+ *
+ * @example
+ * const view = await createLedgerView(client, ledger, 2_000);
+ * const { bankId, balance } = await view.account(payer, 156);
+ */
+export async function createLedgerView(
+  client: PublicClient,
+  ledger: Address,
+  accountTtlMs: number,
+): Promise<LedgerView> {
+  const registry = await client.readContract({
+    address: ledger,
+    abi: settlementLedgerAbi,
+    functionName: "registry",
+  });
+  const split = (key: string) => key.split(":") as [Address, string];
+  const accounts = cached(accountTtlMs, async (key) => {
+    const [address, currency] = split(key);
+    const account = await client.readContract({
+      address: ledger,
+      abi: settlementLedgerAbi,
+      functionName: "getAccount",
+      args: [address, Number(currency)],
+    });
+    return { ...account, nonceBase: BigInt(account.nonceBase), nonceBitmap: account.nonceBitmap };
+  });
+  const limits = cached(accountTtlMs, async (key) => {
+    const [address, currency] = split(key);
+    const limit = await client.readContract({
+      address: ledger,
+      abi: settlementLedgerAbi,
+      functionName: "getCustomerLimit",
+      args: [address, Number(currency)],
+    });
+    return { dailyLimit: limit.dailyLimit, spentToday: limit.spentToday, day: limit.day };
+  });
+  const currencies = cached(SETTINGS_TTL_MS, async (currency) => {
+    const config = await client.readContract({
+      address: registry,
+      abi: bankRegistryAbi,
+      functionName: "getCurrency",
+      args: [Number(currency)],
+    });
+    return config.listed && config.enabled;
+  });
+  const banks = cached(SETTINGS_TTL_MS, async (bankId) => {
+    const status = await client.readContract({
+      address: registry,
+      abi: bankRegistryAbi,
+      functionName: "bankStatus",
+      args: [Number(bankId)],
+    });
+    return status === 1;
+  });
+  const bankLimits = cached(SETTINGS_TTL_MS, async (key) => {
+    const [bankId, currency] = key.split(":");
+    const result = await client.readContract({
+      address: registry,
+      abi: bankRegistryAbi,
+      functionName: "getBankLimits",
+      args: [Number(bankId), Number(currency)],
+    });
+    return result.maxPayment;
+  });
+  const code = cached(SETTINGS_TTL_MS, async (address) => {
+    const bytecode = await client.getCode({ address: address as Address });
+    return bytecode !== undefined && bytecode !== "0x";
+  });
+  return {
+    account: (address, currency, fresh) => accounts.get(`${address.toLowerCase()}:${currency}`, fresh),
+    customerLimit: (address, currency, fresh) => limits.get(`${address.toLowerCase()}:${currency}`, fresh),
+    currencyEnabled: (currency) => currencies.get(String(currency)),
+    bankActive: (bankId) => banks.get(String(bankId)),
+    maxPayment: (bankId, currency) => bankLimits.get(`${bankId}:${currency}`),
+    hasCode: (address) => code.get(address.toLowerCase()),
+    async isValidErc1271(address, digest, signature) {
+      try {
+        const answer = await client.readContract({
+          address,
+          abi: erc1271Abi,
+          functionName: "isValidSignature",
+          args: [digest, signature],
+        });
+        return answer === ERC1271_MAGIC;
+      } catch (error) {
+        // A wallet that reverts, answers nothing or answers garbage says no; an unreachable node says nothing.
+        if (isAmbiguous(classifyRpcError(error)) && classifyRpcError(error) !== "unknown") throw error;
+        return false;
+      }
+    },
+    refundedAmount: (paymentId) =>
+      client.readContract({
+        address: ledger,
+        abi: settlementLedgerAbi,
+        functionName: "refundedAmount",
+        args: [paymentId],
+      }),
+    settled(address, currency, amount, nonce) {
+      void accounts.peek(`${address.toLowerCase()}:${currency}`)?.then(
+        (account) => {
+          applySettlement(account, amount, nonce);
+        },
+        () => undefined,
+      );
+    },
+  };
+}

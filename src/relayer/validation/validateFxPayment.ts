@@ -1,0 +1,177 @@
+import { hexToBytes, type Address, type Hex, type PublicClient } from "viem";
+
+import {
+  fxPaymentId,
+  payAmountFor,
+  quoteStructHash,
+  type FxDomain,
+  type FxPayment,
+  type FxQuote,
+} from "../../protocol/fx.ts";
+import { toWireFxPayment, toWireFxQuote } from "../../protocol/fxWire.ts";
+import { fxSettlementAbi } from "../../protocol/generated/abi.ts";
+import { ApiError } from "../errors.ts";
+import type { AdmissionLimits, NewRequest } from "../store/types.ts";
+import {
+  checkAmount,
+  checkDeadline,
+  checkNonce,
+  checkPayee,
+  checkSigner,
+  dailyRemaining,
+} from "./ledgerRules.ts";
+import type { LedgerAccount } from "./ledgerView.ts";
+import { ACCOUNT_CODES, type Validated, type ValidationContext } from "./validatePayment.ts";
+import { verifySignature } from "./verifySignature.ts";
+
+/** What cross-currency validation needs beyond a payment's: the FX contract and its domain. */
+export interface FxValidationContext extends ValidationContext {
+  client: PublicClient;
+  fx: Address;
+  fxDomain: FxDomain;
+  /** Whether a relayer key of the quote's provider bank signed it (`isQuoteSigned`). */
+  isQuoteSigned: (quote: FxQuote, quoteSignature: Hex) => Promise<boolean>;
+}
+
+/** A signed cross-currency payment with the signed quote it uses. */
+export interface SignedFxPayment {
+  quote: FxQuote;
+  quoteSignature: Hex;
+  payment: FxPayment;
+  signature: Hex;
+}
+
+/**
+ * Everything a cross-currency payment must pass before it is stored, as `FxSettlement` and the ledger will
+ * check it: the payment binds this quote (hash, currencies, and the pay amount the quote's rate gives by the
+ * contract's rounding), the quote is signed by a relayer key of its provider bank and valid now, the payer signed
+ * the payment and is a customer of this bank in the pay currency, the payee is a customer of its bank in the
+ * receive currency, amounts and nonce are good; then the payer's balance and daily limit and what the quote
+ * still allows, for `store.admit` to check against what is queued.
+ *
+ * @throws {ApiError} with the code of the first check that fails.
+ * @example
+ * const validated = await validateFxPayment(context, { quote, quoteSignature, payment, signature }, "wallet");
+ */
+export async function validateFxPayment(
+  context: FxValidationContext,
+  signed: SignedFxPayment,
+  client?: string,
+): Promise<Validated> {
+  const { quote, quoteSignature, payment, signature } = signed;
+  const { ledger } = context;
+  const now = context.now();
+  const nowSeconds = BigInt(Math.floor(now / 1000));
+  const id = fxPaymentId(context.fxDomain, payment).toLowerCase() as Hex;
+  const quoteHash = quoteStructHash(quote);
+  try {
+    if (payment.quoteHash.toLowerCase() !== quoteHash.toLowerCase()) {
+      throw new ApiError(
+        "QUOTE_MISMATCH",
+        "The payment's quoteHash is not the hash of the quote sent with it.",
+      );
+    }
+    if (
+      quote.fromCurrency !== payment.payCurrency ||
+      quote.toCurrency !== payment.receiveCurrency ||
+      quote.rate === 0n ||
+      payment.payAmount !== payAmountFor(payment.receiveAmount, quote.rate)
+    ) {
+      throw new ApiError(
+        "QUOTE_MISMATCH",
+        "The payment's currencies or pay amount are not the quote's (payAmount = ceil(receiveAmount × 10^18 / rate)).",
+      );
+    }
+    for (const currency of [payment.payCurrency, payment.receiveCurrency]) {
+      if (!(await ledger.currencyEnabled(currency))) {
+        throw new ApiError("CURRENCY_NOT_SUPPORTED", `Currency ${currency} is not enabled on the ledger.`);
+      }
+    }
+    if (!(await context.isQuoteSigned(quote, quoteSignature))) {
+      throw new ApiError(
+        "QUOTE_INVALID",
+        `The quote is not signed by a relayer key of bank ${quote.provider}, or its rate is zero.`,
+      );
+    }
+    if (nowSeconds < quote.validFrom || nowSeconds > quote.expiry) {
+      throw new ApiError("QUOTE_EXPIRED", `The quote is valid from ${quote.validFrom} to ${quote.expiry}.`);
+    }
+    await verifySignature(context.recovery, ledger, payment.payer, hexToBytes(id), id, signature);
+    checkDeadline(payment.deadline, now, context.minDeadlineSeconds);
+    if (payment.receiveAmount > quote.maxToAmount) {
+      throw new ApiError("QUOTE_EXHAUSTED", `The quote delivers at most ${quote.maxToAmount}.`);
+    }
+    checkAmount(payment.receiveAmount, 0n);
+    if (!(await ledger.bankActive(payment.payeeBank))) {
+      throw new ApiError("UNKNOWN_BANK", `Bank ${payment.payeeBank} is not registered or not active.`);
+    }
+  } catch (error) {
+    const existing = await context.store.getRequest(id);
+    if (existing !== undefined) return { existing };
+    throw error;
+  }
+  const checkAccounts = async (fresh: boolean): Promise<LedgerAccount> => {
+    const [payer, payee, maxPayment] = await Promise.all([
+      ledger.account(payment.payer, payment.payCurrency, fresh),
+      ledger.account(payment.payee, payment.receiveCurrency, fresh),
+      ledger.maxPayment(context.bankId, payment.payCurrency),
+    ]);
+    checkSigner(payer, context.bankId);
+    checkPayee(payee, payment.payeeBank);
+    checkAmount(payment.payAmount, maxPayment);
+    checkNonce(payer, payment.nonce);
+    return payer;
+  };
+  let payer: LedgerAccount;
+  try {
+    payer = await checkAccounts(false).catch((error: unknown) => {
+      if (error instanceof ApiError && ACCOUNT_CODES.includes(error.code)) return checkAccounts(true);
+      throw error;
+    });
+  } catch (error) {
+    const existing = await context.store.getRequest(id);
+    if (existing !== undefined) return { existing };
+    throw error;
+  }
+  const quoteRemaining = async () =>
+    quote.maxToAmount -
+    (await context.client.readContract({
+      address: context.fx,
+      abi: fxSettlementAbi,
+      functionName: "quoteUsed",
+      args: [quoteHash],
+    }));
+  const limitsOf = async (account: LedgerAccount, fresh: boolean): Promise<AdmissionLimits> => {
+    const limits: AdmissionLimits = { balance: account.balance, quoteRemaining: await quoteRemaining() };
+    if (account.limited) {
+      limits.dailyRemaining = dailyRemaining(
+        await ledger.customerLimit(payment.payer, payment.payCurrency, fresh),
+        now,
+      );
+    }
+    return limits;
+  };
+  const request: NewRequest = {
+    id,
+    kind: "fx",
+    signer: payment.payer.toLowerCase() as NewRequest["signer"],
+    currency: payment.payCurrency,
+    nonce: payment.nonce,
+    amount: payment.payAmount,
+    deadline: payment.deadline,
+    paymentId: quoteHash,
+    body: JSON.stringify({
+      quote: toWireFxQuote(quote),
+      quoteSignature,
+      payment: toWireFxPayment(payment),
+      signature,
+    }),
+    acceptedAt: now,
+  };
+  if (client !== undefined) request.client = client;
+  return {
+    request,
+    limits: await limitsOf(payer, false),
+    freshLimits: async () => limitsOf(await ledger.account(payment.payer, payment.payCurrency, true), true),
+  };
+}

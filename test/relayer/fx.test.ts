@@ -1,0 +1,285 @@
+import { expect } from "chai";
+import { keccak256, stringToHex, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+
+import { SAMPLE_CURRENCIES } from "../../src/deploy/sample.ts";
+import {
+  fromWireFxQuote,
+  fxDomain,
+  fxPaymentId,
+  fxTypes,
+  payAmountFor,
+  quoteStructHash,
+  rateFromDecimal,
+  settlementLedgerAbi,
+  toWireFxPayment,
+  toWireFxQuote,
+  type FxDomain,
+  type FxPayment,
+  type FxQuote,
+  type WireSignedFxPayment,
+} from "../../src/protocol/index.ts";
+import { RelayerClient } from "../../src/client/index.ts";
+import type { Relayer } from "../../src/relayer/relayer.ts";
+import { call } from "./helpers/http.ts";
+import {
+  confirm,
+  customer,
+  deployTestNetwork,
+  ledgerAs,
+  relayerKeys,
+  type TestNetwork,
+} from "./helpers/network.ts";
+import { API_KEY, edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
+
+const { CNY, HKD } = SAMPLE_CURRENCIES;
+const MAX_TO_AMOUNT = 5_000_00n;
+
+/**
+ * Alpha's CNY customer pays Beta's HKD merchant through Alpha's relayer, at a quote from the relayer of Gamma
+ * (which holds CNY and HKD reserves and quotes CNY/HKD), on the sample network in process.
+ */
+describe("relayer cross-currency payments (Hardhat, EDR)", function () {
+  let net: TestNetwork;
+  let domain: FxDomain;
+  let bankC: number;
+  let provider: Relayer | undefined;
+  let payerBank: Relayer | undefined;
+  let quoteKey: Hex;
+  let cleanup: (() => Promise<void>) | undefined;
+  const merchantKey = generatePrivateKey();
+  const merchant = privateKeyToAccount(merchantKey).address;
+  const client = () => new RelayerClient({ url: (payerBank as Relayer).url, apiKey: API_KEY });
+
+  before(async function () {
+    net = await deployTestNetwork();
+    domain = fxDomain(net.deployment.chainId, net.deployment.fx);
+    bankC = net.deployment.banks.GAMMHKHH as number;
+    await confirm(net, ledgerAs(net, net.adminB).write.openAccount([merchant, HKD]));
+    const adminC = net.signers[8] as TestNetwork["adminA"];
+    const temp = await tempDir();
+    cleanup = temp.cleanup;
+    const fxChain = { chain: { fx: net.deployment.fx } };
+
+    // Gamma's relayer: an FX provider, its first hot wallet key also signing quotes.
+    const gammaKeys = await relayerKeys(net, 1, adminC);
+    quoteKey = gammaKeys[0] as Hex;
+    provider = await startTestRelayer(
+      testConfig(net, temp.dir, "http://unused.invalid", {
+        ...fxChain,
+        instanceId: "gamma",
+        store: { sqlitePath: `${temp.dir}/gamma.db` },
+        fx: {
+          provider: {
+            rates: { "CNY/HKD": "1.0850" },
+            validitySeconds: 120,
+            maxToAmount: String(MAX_TO_AMOUNT),
+          },
+          providers: [{ url: "self" }],
+        },
+      }),
+      gammaKeys,
+      { transport: edrTransport(net), env: { QRSETTLE_RELAYER_FX_QUOTE_KEY: quoteKey } },
+    );
+
+    // Alpha's relayer: quotes from Gamma's relayer over HTTP, with the API key Gamma gave Alpha.
+    payerBank = await startTestRelayer(
+      testConfig(net, temp.dir, "http://unused.invalid", {
+        ...fxChain,
+        instanceId: "alpha",
+        store: { sqlitePath: `${temp.dir}/alpha.db` },
+        fx: { providers: [{ url: provider.url, apiKeyEnv: "GAMMA_API_KEY" }] },
+      }),
+      await relayerKeys(net, 1),
+      { transport: edrTransport(net), env: { GAMMA_API_KEY: API_KEY } },
+    );
+  });
+
+  after(async function () {
+    await payerBank?.stop();
+    await provider?.stop();
+    await net.close();
+    await cleanup?.();
+  });
+
+  const position = async (bank: number, currency: number) => {
+    const [reserves, deposits] = await ledgerAs(net, net.adminA).read.getPosition([bank, currency]);
+    return { reserves, deposits };
+  };
+
+  /** An FX payment of `receiveAmount` HKD to the merchant at `quote`, signed by `payerKey`. */
+  async function signed(
+    payerKey: Hex,
+    quote: FxQuote,
+    quoteSignature: Hex,
+    receiveAmount: bigint,
+    payAmount: bigint,
+    nonce = 0n,
+  ): Promise<{ body: WireSignedFxPayment; id: Hex }> {
+    const payment: FxPayment = {
+      payer: privateKeyToAccount(payerKey).address,
+      payee: merchant,
+      payeeBank: net.bankB,
+      payCurrency: CNY,
+      payAmount,
+      receiveCurrency: HKD,
+      receiveAmount,
+      quoteHash: quoteStructHash(quote),
+      qrHash: keccak256(stringToHex(`000201010212…HKD${receiveAmount}`)),
+      nonce,
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+    };
+    const signature = await privateKeyToAccount(payerKey).signTypedData({
+      domain,
+      types: fxTypes,
+      primaryType: "FxPayment",
+      message: payment,
+    });
+    return {
+      body: { quote: toWireFxQuote(quote), quoteSignature, payment: toWireFxPayment(payment), signature },
+      id: fxPaymentId(domain, payment),
+    };
+  }
+
+  /** A quote signed by `key`, as a provider would (or an impostor). */
+  async function quoteSignedBy(key: Hex, changes: Partial<FxQuote> = {}) {
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const quote: FxQuote = {
+      provider: bankC,
+      fromCurrency: CNY,
+      toCurrency: HKD,
+      rate: rateFromDecimal("1.0850", CNY, HKD),
+      maxToAmount: MAX_TO_AMOUNT,
+      validFrom: now - 60n,
+      expiry: now + 120n,
+      quoteId: keccak256(stringToHex(`test-${now}-${Math.random()}`)),
+      ...changes,
+    };
+    const quoteSignature = await privateKeyToAccount(key).signTypedData({
+      domain,
+      types: fxTypes,
+      primaryType: "FxQuote",
+      message: quote,
+    });
+    return { quote, quoteSignature };
+  }
+
+  it("pays an HKD merchant at Beta from a CNY account at Alpha, at Gamma's quote, both legs at once", async function () {
+    const payerKey = await customer(net, 1_000_00n);
+    const payer = privateKeyToAccount(payerKey).address;
+    const before = {
+      a: await position(net.bankA, CNY),
+      cCny: await position(bankC, CNY),
+      cHkd: await position(bankC, HKD),
+      bHkd: await position(net.bankB, HKD),
+    };
+
+    // HKD 108.50 for the merchant; codes alphabetic or numeric.
+    const { quotes, errors } = await client().quotes({ from: "CNY", to: String(HKD), amount: 108_50n });
+    expect(errors).to.deep.equal([]);
+    expect(quotes).to.have.length(1);
+    const offer = quotes[0] as (typeof quotes)[number];
+    expect(offer).to.include({
+      source: (provider as Relayer).url,
+      payAmount: "10000",
+      receiveAmount: "10850",
+    });
+    const quote = fromWireFxQuote(offer.quote);
+    expect(quote).to.include({
+      provider: bankC,
+      fromCurrency: CNY,
+      toCurrency: HKD,
+      maxToAmount: MAX_TO_AMOUNT,
+    });
+    expect(offer.quoteHash).to.equal(quoteStructHash(quote));
+
+    // The provider's own relayer quotes itself the same way.
+    const own = await new RelayerClient({ url: (provider as Relayer).url, apiKey: API_KEY }).quotes({
+      from: 156,
+      to: "HKD",
+      amount: 108_50n,
+    });
+    expect(own.quotes.map((q) => [q.source, q.payAmount])).to.deep.equal([["self", "10000"]]);
+
+    const { body, id } = await signed(payerKey, quote, offer.quoteSignature as Hex, 108_50n, 100_00n);
+    const accepted = await client().submitFxPayment(body);
+    expect(accepted).to.deep.equal({ id, status: "accepted" });
+    const again = await call(client().url, "POST", "/v1/fx-payments", body);
+    expect(again).to.deep.include({ status: 200 });
+    expect(again.body.id).to.equal(id);
+
+    const final = await client().waitForFinal("fx-payment", id, { timeoutMs: 30_000 });
+    expect(final).to.include({ id, status: "settled" });
+    const receipt = await net.publicClient.getTransactionReceipt({ hash: final.txHash as Hex });
+    expect(receipt.to?.toLowerCase()).to.equal(net.deployment.fx.toLowerCase(), "sent to FxSettlement");
+    const settledEvents = await net.publicClient.getContractEvents({
+      address: net.deployment.ledger,
+      abi: settlementLedgerAbi,
+      eventName: "CrossCurrencySettled",
+      fromBlock: 0n,
+    });
+    expect(settledEvents.filter((event) => event.args.paymentId === id)).to.have.length(1);
+
+    const ledger = ledgerAs(net, net.adminA);
+    expect(await ledger.read.balanceOf([payer, CNY])).to.equal(1_000_00n - 100_00n);
+    expect(await ledger.read.balanceOf([merchant, HKD])).to.equal(108_50n);
+    expect(await position(net.bankA, CNY)).to.deep.equal({
+      reserves: before.a.reserves - 100_00n,
+      deposits: before.a.deposits - 100_00n,
+    });
+    expect((await position(bankC, CNY)).reserves).to.equal(before.cCny.reserves + 100_00n);
+    expect((await position(bankC, HKD)).reserves).to.equal(before.cHkd.reserves - 108_50n);
+    expect(await position(net.bankB, HKD)).to.deep.equal({
+      reserves: before.bHkd.reserves + 108_50n,
+      deposits: before.bHkd.deposits + 108_50n,
+    });
+  });
+
+  it("refuses an expired quote, a quote signed by a key of no provider, an amount over the quote, and a wrong pay amount; stores none", async function () {
+    const payerKey = await customer(net, 1_000_00n);
+    const refused = async (code: string, body: WireSignedFxPayment, id: Hex) => {
+      const answer = await call(client().url, "POST", "/v1/fx-payments", body);
+      expect(answer.body.error, JSON.stringify(answer.body)).to.include({ code });
+      expect((await call(client().url, "GET", `/v1/fx-payments/${id}`)).status).to.equal(
+        404,
+        "nothing stored",
+      );
+    };
+    const now = BigInt(Math.floor(Date.now() / 1000));
+
+    const expired = await quoteSignedBy(quoteKey, { validFrom: now - 600n, expiry: now - 300n });
+    const a = await signed(payerKey, expired.quote, expired.quoteSignature, 108_50n, 100_00n);
+    await refused("QUOTE_EXPIRED", a.body, a.id);
+
+    const impostor = await quoteSignedBy(generatePrivateKey());
+    const b = await signed(payerKey, impostor.quote, impostor.quoteSignature, 108_50n, 100_00n);
+    await refused("QUOTE_INVALID", b.body, b.id);
+
+    const good = await quoteSignedBy(quoteKey);
+    const over = MAX_TO_AMOUNT + 1n;
+    const c = await signed(
+      payerKey,
+      good.quote,
+      good.quoteSignature,
+      over,
+      payAmountFor(over, good.quote.rate),
+    );
+    await refused("QUOTE_EXHAUSTED", c.body, c.id);
+
+    const d = await signed(payerKey, good.quote, good.quoteSignature, 108_50n, 99_99n);
+    await refused("QUOTE_MISMATCH", d.body, d.id);
+
+    // The provider will not quote more than its maximum, and Alpha's relayer says which source refused.
+    const { quotes, errors } = await client().quotes({ from: "CNY", to: "HKD", amount: over });
+    expect(quotes).to.deep.equal([]);
+    expect(errors).to.deep.equal([
+      {
+        source: (provider as Relayer).url,
+        code: "QUOTE_AMOUNT_TOO_LARGE",
+        message: `This provider quotes at most ${MAX_TO_AMOUNT} minor units at once.`,
+      },
+    ]);
+    const unknown = await call(client().url, "GET", "/v1/quotes?from=CNY&to=XYZ&amount=100");
+    expect(unknown.body.error).to.include({ code: "INVALID_QUERY" });
+  });
+});

@@ -1,0 +1,390 @@
+import path from "node:path";
+
+import { expect } from "chai";
+import { keccak256, stringToHex, type Address, type Hex } from "viem";
+
+import { createStore } from "../../src/relayer/store/createStore.ts";
+import type { NewAttempt, NewRequest, RelayerStore } from "../../src/relayer/store/types.ts";
+import { dropSchema, POSTGRES_URL, requirePostgres, uniqueSchema } from "./helpers/postgres.ts";
+import { tempDir } from "./helpers/relayer.ts";
+
+const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Address;
+const WALLET = "0x000000000000000000000000000000000000a11e" as Address;
+const OTHER_WALLET = "0x000000000000000000000000000000000000b0b0" as Address;
+const PAYER = "0x00000000000000000000000000000000000000aa" as Address;
+
+const id = (label: string): Hex => keccak256(stringToHex(label));
+
+let counter = 0;
+function request(overrides: Partial<NewRequest> = {}): NewRequest {
+  counter++;
+  return {
+    id: id(`request ${counter} ${Math.random()}`),
+    kind: "payment",
+    signer: PAYER,
+    currency: 156,
+    nonce: BigInt(counter),
+    amount: 10n,
+    deadline: 4_000_000_000n,
+    body: "{}",
+    client: "wallet-app",
+    acceptedAt: Date.now(),
+    ...overrides,
+  };
+}
+
+const attempt = (label: string): NewAttempt => ({
+  hash: id(`attempt ${label}`),
+  raw: `0x02${"ab".repeat(40)}` as Hex,
+  fees: { maxFeePerGas: "100", maxPriorityFeePerGas: "2" },
+  cancel: false,
+  createdAt: Date.now(),
+});
+
+const plenty = { balance: 1_000_000n };
+
+/** The same behaviour, required of every store implementation. */
+function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () => Promise<void> }>) {
+  let store: RelayerStore;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async function () {
+    ({ store, cleanup } = await open());
+    await store.init({ chainId: 31337, ledger: LEDGER });
+    await store.ensureWallet(WALLET, 0);
+    expect(await store.leaseWallet(WALLET, "test", Date.now() + 60_000, Date.now())).to.equal(true);
+  });
+
+  afterEach(async function () {
+    await store.close();
+    await cleanup();
+  });
+
+  /** Claims every due payment into one transaction of WALLET at its next nonce. */
+  async function submit(ids?: Hex[], label = "tx"): Promise<number> {
+    const nonce = await store.nextNonce(WALLET);
+    const { transactionId } = await store.submitBatch(
+      { kind: "payment", limit: 100, now: Date.now(), instance: "test" },
+      (claimed) =>
+        Promise.resolve({
+          fail: [],
+          submission: {
+            wallet: WALLET,
+            nonce,
+            kind: "payment" as const,
+            currency: 156,
+            attempt: attempt(`${label} ${nonce}`),
+            requestIds: ids ?? claimed.map((r) => r.id),
+          },
+        }),
+    );
+    return transactionId as number;
+  }
+
+  it("binds to one chain and ledger", async function () {
+    await store.init({ chainId: 31337, ledger: LEDGER });
+    let refused: unknown;
+    await store.init({ chainId: 31337, ledger: OTHER_WALLET }).catch((error: unknown) => (refused = error));
+    expect(refused).to.have.property("code", "STORE_OTHER_LEDGER");
+  });
+
+  it("admits a request once, and recognises it again by id", async function () {
+    const first = request();
+    expect((await store.admit(first, plenty)).outcome).to.equal("accepted");
+    const again = await store.admit(first, plenty);
+    expect(again.outcome).to.equal("duplicate");
+    expect(again.outcome === "duplicate" && again.request.status).to.equal("accepted");
+    expect((await store.getRequest(first.id))?.amount).to.equal(10n);
+  });
+
+  it("refuses a second request with a live signer nonce, and frees the nonce once the first failed", async function () {
+    const first = request({ nonce: 7n });
+    await store.admit(first, plenty);
+    const clash = await store.admit(request({ nonce: 7n }), plenty);
+    expect(clash).to.include({ outcome: "refused", code: "NONCE_IN_QUEUE" });
+    await store.failRequests([{ id: first.id, reason: "Expired" }], Date.now());
+    expect((await store.admit(request({ nonce: 7n }), plenty)).outcome).to.equal("accepted");
+  });
+
+  it("counts queued amounts against the balance and the daily limit", async function () {
+    expect((await store.admit(request({ amount: 60n }), { balance: 100n })).outcome).to.equal("accepted");
+    expect(await store.admit(request({ amount: 50n }), { balance: 100n })).to.include({
+      outcome: "refused",
+      code: "INSUFFICIENT_BALANCE",
+    });
+    expect((await store.admit(request({ amount: 40n }), { balance: 100n })).outcome).to.equal("accepted");
+    expect(await store.admit(request({ amount: 1n }), { balance: 1_000n, dailyRemaining: 100n })).to.include({
+      outcome: "refused",
+      code: "DAILY_LIMIT_EXCEEDED",
+    });
+    const stranger = request({ signer: "0x00000000000000000000000000000000000000bb", amount: 100n });
+    expect((await store.admit(stranger, { balance: 100n })).outcome).to.equal(
+      "accepted",
+      "other signers do not count",
+    );
+  });
+
+  it("counts queued refunds of a payment against what remains refundable", async function () {
+    const paymentId = id("refunded payment");
+    const refund = (amount: bigint) =>
+      request({ kind: "refund", paymentId, amount, signer: "0x00000000000000000000000000000000000000cc" });
+    expect((await store.admit(refund(70n), { balance: 1_000n, refundable: 100n })).outcome).to.equal(
+      "accepted",
+    );
+    expect(await store.admit(refund(40n), { balance: 1_000n, refundable: 100n })).to.include({
+      code: "REFUND_EXCEEDS_PAYMENT",
+    });
+    expect(await store.queuedRefunds(paymentId)).to.equal(70n);
+  });
+
+  it("serves a change feed: every status change once, in order, page by page", async function () {
+    const ids: Hex[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = request();
+      ids.push(r.id);
+      await store.admit(r, plenty);
+    }
+    const transactionId = await submit(ids.slice(0, 3));
+    await store.finalizeTransaction(transactionId, {
+      status: "confirmed",
+      inclusion: { hash: id("mined"), blockNumber: 9, blockHash: id("block 9") },
+      outcomes: ids.slice(0, 3).map((requestId) => ({ id: requestId, status: "settled" as const })),
+      requeue: [],
+      fail: [],
+      notBefore: 0,
+    });
+    const seen: string[] = [];
+    let since = 0;
+    for (;;) {
+      const page = await store.listRequests({ kind: "payment", since, limit: 2 });
+      seen.push(...page.items.map((item) => `${item.id}:${item.status}`));
+      if (page.items.length < 2) break;
+      expect(page.next).to.be.greaterThan(since);
+      since = page.next;
+    }
+    // 5 accepted, 3 submitted, 3 settled: each request appears at its latest change.
+    expect(seen.filter((entry) => entry.endsWith(":settled"))).to.have.length(3);
+    expect(seen.filter((entry) => entry.endsWith(":accepted"))).to.have.length(2);
+    const settled = await store.listRequests({ kind: "payment", status: "settled", since: 0, limit: 10 });
+    expect(settled.items.map((item) => item.id).sort()).to.deep.equal(ids.slice(0, 3).sort());
+    expect(settled.items[0]).to.include({ txHash: id("mined"), blockNumber: 9 });
+  });
+
+  it("records a batch with its wallet nonce in one commit, and only at the expected nonce", async function () {
+    const r = request();
+    await store.admit(r, plenty);
+    const transactionId = await submit();
+    expect(await store.nextNonce(WALLET)).to.equal(1);
+    const [open] = await store.openTransactions([WALLET]);
+    expect(open).to.include({ id: transactionId, nonce: 0, status: "pending" });
+    expect(open?.attempts.map((a) => a.hash)).to.deep.equal([id("attempt tx 0")]);
+    expect(await store.rawOf(id("attempt tx 0"))).to.equal(attempt("x").raw);
+    expect(await store.getRequest(r.id)).to.include({ status: "submitted", txHash: id("attempt tx 0") });
+
+    await store.admit(request(), plenty);
+    let conflict: unknown;
+    await store
+      .submitBatch({ kind: "payment", limit: 10, now: Date.now(), instance: "test" }, (claimed) =>
+        Promise.resolve({
+          fail: [],
+          submission: {
+            wallet: WALLET,
+            nonce: 0,
+            kind: "payment",
+            currency: 156,
+            attempt: attempt("stale"),
+            requestIds: claimed.map((c) => c.id),
+          },
+        }),
+      )
+      .catch((error: unknown) => (conflict = error));
+    expect(conflict).to.have.property("code", "NONCE_CONFLICT");
+    expect(await store.nextNonce(WALLET)).to.equal(1, "a nonce is taken only with its transaction");
+    expect((await store.queueSummary("payment", Date.now(), 10)).count).to.equal(1, "the claim was released");
+  });
+
+  it("gives concurrent claims disjoint requests, one currency at a time", async function () {
+    await store.ensureWallet(OTHER_WALLET, 0);
+    await store.leaseWallet(OTHER_WALLET, "test", Date.now() + 60_000, Date.now());
+    for (let i = 0; i < 6; i++) await store.admit(request(), plenty);
+    await store.admit(request({ currency: 344 }), plenty);
+    const claimedBy: Hex[][] = [];
+    const claim = (wallet: Address) =>
+      store.submitBatch({ kind: "payment", limit: 3, now: Date.now(), instance: "test" }, async (claimed) => {
+        claimedBy.push(claimed.map((c) => c.id));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return {
+          fail: [],
+          submission: {
+            wallet,
+            nonce: 0,
+            kind: "payment",
+            currency: 156,
+            attempt: attempt(`c ${wallet}`),
+            requestIds: claimed.map((c) => c.id),
+          },
+        };
+      });
+    await Promise.all([claim(WALLET), claim(OTHER_WALLET)]);
+    expect(claimedBy).to.have.length(2);
+    expect(claimedBy[0]).to.have.length(3);
+    expect(claimedBy[1]).to.have.length(3);
+    expect(new Set([...(claimedBy[0] ?? []), ...(claimedBy[1] ?? [])]).size).to.equal(6);
+    const left = await store.queueSummary("payment", Date.now(), 10);
+    expect(left.count).to.equal(1, "the other currency waits for its own batch");
+  });
+
+  it("releases claimed requests when planning fails, and fails expired ones", async function () {
+    const expired = request({ deadline: 1n });
+    await store.admit(expired, plenty);
+    await store.admit(request(), plenty);
+    const failing = store.submitBatch({ kind: "payment", limit: 10, now: Date.now(), instance: "test" }, () =>
+      Promise.reject(new Error("node unreachable")),
+    );
+    await failing.catch(() => undefined);
+    expect((await store.queueSummary("payment", Date.now(), 10)).count).to.equal(2);
+    const { failed, transactionId } = await store.submitBatch(
+      { kind: "payment", limit: 10, now: Date.now(), instance: "test" },
+      (claimed) =>
+        Promise.resolve({
+          fail: claimed.filter((c) => c.deadline < 2n).map((c) => ({ id: c.id, reason: "Expired" })),
+        }),
+    );
+    expect([failed, transactionId]).to.deep.equal([1, undefined]);
+    expect(await store.getRequest(expired.id)).to.include({ status: "failed", reason: "Expired" });
+  });
+
+  it("finalizes a transaction once: outcomes, requeues, failures, and webhooks for webhook clients", async function () {
+    const [settled, rejected, requeued, failed] = [
+      request(),
+      request(),
+      request(),
+      request({ client: "no-webhooks" }),
+    ];
+    for (const r of [settled, rejected, requeued, failed]) await store.admit(r, plenty);
+    const transactionId = await submit();
+    const final = {
+      status: "confirmed" as const,
+      inclusion: { hash: id("mined"), blockNumber: 5, blockHash: id("block 5") },
+      outcomes: [
+        { id: settled.id, status: "settled" as const },
+        { id: rejected.id, status: "rejected" as const, reason: "InsufficientBalance" },
+      ],
+      requeue: [requeued.id],
+      fail: [{ id: failed.id, reason: "Expired" }],
+      notBefore: Date.now() + 60_000,
+    };
+    const finalized = await store.finalizeTransaction(transactionId, final);
+    expect(finalized.map((r) => r.status).sort()).to.deep.equal(["failed", "rejected", "settled"]);
+    expect(await store.finalizeTransaction(transactionId, final)).to.deep.equal(
+      [],
+      "finalizing twice changes nothing",
+    );
+    expect(await store.getRequest(rejected.id)).to.include({
+      status: "rejected",
+      reason: "InsufficientBalance",
+    });
+    expect(await store.getRequest(requeued.id)).to.include({ status: "accepted", attempts: 1 });
+    expect((await store.queueSummary("payment", Date.now(), 10)).count).to.equal(
+      0,
+      "requeued, not before its backoff",
+    );
+    expect(await store.openTransactions([WALLET])).to.deep.equal([]);
+
+    const deliveries = await store.claimWebhooks(Date.now(), 10, Date.now() + 60_000);
+    expect(deliveries.map((d) => d.requestId).sort()).to.deep.equal([settled.id, rejected.id].sort());
+    expect(JSON.parse(deliveries[0]?.payload ?? "{}")).to.include({ event: "payment.final" });
+    expect(await store.claimWebhooks(Date.now(), 10, Date.now() + 60_000)).to.deep.equal(
+      [],
+      "claimed ones are leased",
+    );
+    await store.completeWebhook(deliveries[0]?.id as number, {
+      delivered: false,
+      retryAt: Date.now() - 1,
+      error: "HTTP 500",
+    });
+    await store.completeWebhook(deliveries[1]?.id as number, { delivered: true });
+    const retried = await store.claimWebhooks(Date.now(), 10, Date.now() + 60_000);
+    expect(retried.map((d) => [d.id, d.attempts])).to.deep.equal([[deliveries[0]?.id, 1]]);
+  });
+
+  it("tracks inclusion and reorgs of a transaction", async function () {
+    const r = request();
+    await store.admit(r, plenty);
+    const transactionId = await submit();
+    const inclusion = { hash: id("attempt tx 0"), blockNumber: 3, blockHash: id("block 3") };
+    await store.markIncluded(transactionId, inclusion);
+    expect((await store.openTransactions([WALLET]))[0]).to.deep.include({ status: "included", inclusion });
+    expect(await store.getRequest(r.id)).to.include({ status: "submitted", blockNumber: 3 });
+    await store.markReorged(transactionId);
+    const [reorged] = await store.openTransactions([WALLET]);
+    expect(reorged?.status).to.equal("pending");
+    expect(reorged?.inclusion).to.equal(undefined);
+  });
+
+  it("leases a wallet to one instance at a time; an expired lease moves, and the old holder can no longer take nonces", async function () {
+    const now = Date.now();
+    expect(await store.leaseWallet(WALLET, "other", now + 60_000, now)).to.equal(false);
+    expect(await store.leaseWallet(WALLET, "test", now + 10, now)).to.equal(true, "the holder renews");
+    expect(await store.leaseWallet(WALLET, "other", now + 60_000, now + 20)).to.equal(true, "after expiry");
+    await store.admit(request(), plenty);
+    let lost: unknown;
+    await submit().catch((error: unknown) => (lost = error));
+    expect(lost).to.have.property("code", "NONCE_CONFLICT");
+    expect((await store.walletStates()).find((w) => w.address === WALLET)).to.include({
+      leaseOwner: "other",
+      nextNonce: 0,
+    });
+  });
+
+  it("raises a wallet's nonce but never lowers it, and lists the nonces transactions hold", async function () {
+    await store.raiseNextNonce(WALLET, 9);
+    await store.raiseNextNonce(WALLET, 4);
+    expect(await store.nextNonce(WALLET)).to.equal(9);
+    await store.raiseNextNonce(WALLET, 10);
+    expect(await store.nextNonce(WALLET)).to.equal(10, "9 + 1 is 10, not 91");
+    await store.recordNoop(WALLET, 6, attempt("noop 6"));
+    await store.recordNoop(WALLET, 8, attempt("noop 8"));
+    expect(await store.transactionNonces(WALLET, 5)).to.deep.equal([6, 8]);
+  });
+}
+
+describe("relayer store", function () {
+  describe("SQLite (a file)", function () {
+    storeContract(async () => {
+      const { dir, cleanup } = await tempDir();
+      const store = await createStore(
+        {
+          kind: "sqlite",
+          sqlitePath: path.join(dir, "store.db"),
+          sqliteSynchronous: "full",
+          postgresSchema: "unused",
+          postgresPoolSize: 1,
+        },
+        new Set(["wallet-app"]),
+      );
+      return { store, cleanup };
+    });
+  });
+
+  describe("PostgreSQL", function () {
+    before(async function () {
+      await requirePostgres(this);
+    });
+    storeContract(async () => {
+      const schema = uniqueSchema();
+      const store = await createStore(
+        {
+          kind: "postgres",
+          sqlitePath: "unused",
+          sqliteSynchronous: "full",
+          postgresUrl: POSTGRES_URL,
+          postgresSchema: schema,
+          postgresPoolSize: 4,
+        },
+        new Set(["wallet-app"]),
+      );
+      return { store, cleanup: () => dropSchema(schema) };
+    });
+  });
+});
