@@ -3,6 +3,7 @@ import type { Result } from "hardhat/types/utils";
 import { errorResult } from "hardhat/utils/result";
 import { getAddress, getContract, isAddress, type Address, type Hex, type PublicClient } from "viem";
 
+import { RelayerClient } from "../src/client/relayerClient.ts";
 import { readDeploymentFile } from "../src/deploy/deploymentFile.ts";
 import type { Deployment, Signer } from "../src/deploy/network.ts";
 import { parseAmount } from "../src/protocol/amounts.ts";
@@ -207,4 +208,21 @@ function fromRevert(error: unknown): QRSettleError | undefined {
       decoded.args.map((arg, i) => [decoded.argNames[i] ?? `arg${i}`, String(arg)]),
     ),
   });
+}
+
+/**
+ * The relayer to talk to: `--relayer <url>`, with the API key from `QRSETTLE_API_KEY` (keys never go on the
+ * command line, where shell history and process lists would keep them).
+ */
+export function relayerArgument(url: string): RelayerClient {
+  if (!/^https?:\/\/\S+$/.test(url)) {
+    throw new QRSettleError("TASK_BAD_ARGUMENT", "--relayer must be the relayer's http(s) URL.", {
+      details: { "--relayer": url },
+    });
+  }
+  const apiKey = process.env.QRSETTLE_API_KEY;
+  if (apiKey === undefined || apiKey === "") {
+    throw new QRSettleError("TASK_NO_API_KEY", "Set QRSETTLE_API_KEY to the API key the bank issued you.");
+  }
+  return new RelayerClient({ url, apiKey });
 }

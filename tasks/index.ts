@@ -5,6 +5,9 @@
  * picks one explicitly. Exit code 0 on success, 1 on refused input or a reverted transaction.
  */
 import { emptyTask, task } from "hardhat/config";
+import { ArgumentType } from "hardhat/types/arguments";
+
+import { auditTask } from "./audit.ts";
 
 const deploymentOption = {
   name: "deployment",
@@ -12,6 +15,17 @@ const deploymentOption = {
   defaultValue: "",
 } as const;
 const jsonFlag = { name: "json", description: "Print one JSON object instead of text" } as const;
+const payloadOption = { name: "payload", description: "The QR payload text", defaultValue: "" } as const;
+const imageOption = {
+  name: "image",
+  description: "A PNG or JPEG file with the QR code",
+  defaultValue: "",
+} as const;
+const relayerOption = {
+  name: "relayer",
+  description: "The relayer's URL (your bank's); the API key comes from QRSETTLE_API_KEY",
+  defaultValue: "",
+} as const;
 const fromOption = {
   name: "from",
   description: "Act with this account (default: the first account holding the needed role)",
@@ -159,4 +173,54 @@ export const qrsettleTasks = [
     .addFlag(jsonFlag)
     .setAction(() => import("./actions/qr-decode.ts"))
     .build(),
+  task(
+    ["qrsettle", "pay"],
+    "Pay a QR code as a payer: decode it, sign the payment, submit it to your bank's relayer, wait until final",
+  )
+    .addOption(payloadOption)
+    .addOption(imageOption)
+    .addOption({ name: "amount", description: "Decimal amount, for a static code only", defaultValue: "" })
+    .addOption({
+      name: "from",
+      description: "The payer: one of the network's accounts (e.g. from the keystore)",
+      defaultValue: "",
+    })
+    .addOption(relayerOption)
+    .addOption({
+      name: "ttl",
+      description: "Seconds the payment stays valid (capped by a dynamic code's expiry)",
+      type: ArgumentType.INT,
+      defaultValue: 600,
+    })
+    .addOption({
+      name: "timeout",
+      description: "Seconds to wait for a final status",
+      type: ArgumentType.INT,
+      defaultValue: 120,
+    })
+    .addOption(deploymentOption)
+    .addFlag(jsonFlag)
+    .setAction(() => import("./actions/pay.ts"))
+    .build(),
+  task(["qrsettle", "payment"], "Show a payment's (or with --refund a refund's) status at a relayer")
+    .addOption({ name: "id", description: "The payment id (its EIP-712 digest)", defaultValue: "" })
+    .addOption(relayerOption)
+    .addFlag({ name: "refund", description: "The id is a refund's" })
+    .addFlag(jsonFlag)
+    .setAction(() => import("./actions/payment-show.ts"))
+    .build(),
+  emptyTask(["qrsettle", "relayer"], "Run a bank's relayer").build(),
+  task(
+    ["qrsettle", "relayer", "start"],
+    "Run a bank's relayer until SIGINT/SIGTERM, then drain (chain from the config file, not --network)",
+  )
+    .addOption({
+      name: "relayerConfig",
+      description:
+        "Relayer configuration file; QRSETTLE_RELAYER_* variables override it (see docs/relayer.md)",
+      defaultValue: "relayer.json",
+    })
+    .setAction(() => import("./actions/relayer-start.ts"))
+    .build(),
+  auditTask,
 ];

@@ -22,6 +22,18 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "encode, decode and render EMV merchant-presented QR codes (`qrsettle qr --help`)",
     load: async () => (await import("./qr.ts")).runQrCommand,
   },
+  relayer: {
+    summary: "run a bank's relayer and manage its keys and configuration (`qrsettle relayer --help`)",
+    load: async () => (await import("./relayer.ts")).runRelayerCommand,
+  },
+  audit: {
+    summary: "rebuild the ledger from the chain and check everything (`qrsettle audit --help`)",
+    load: async () => (await import("./audit.ts")).runAuditCommand,
+  },
+  demo: {
+    summary: "run the end-to-end demo on an in-process chain (same as `npm run demo`)",
+    load: async () => (await import("./demo.ts")).runDemoCommand,
+  },
 };
 
 const usage = (): string =>

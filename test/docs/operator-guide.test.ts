@@ -12,7 +12,7 @@ const shell = promisify(exec);
 async function runnableCommands(file: string): Promise<string[]> {
   const markdown = await readFile(file, "utf8");
   const commands: string[] = [];
-  for (const [, block] of markdown.matchAll(/<!-- runnable -->\n```sh\n([\s\S]*?)```/g)) {
+  for (const [, block] of markdown.matchAll(/<!-- runnable -->\s*```sh\n([\s\S]*?)```/g)) {
     commands.push(...(block ?? "").split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#")));
   }
   return commands;
@@ -43,6 +43,7 @@ describe("docs/operator.md: every runnable command works, as written, on a fresh
       await anvil.stop();
       await rm("deployments/anvil.json", { force: true });
       await rm("out/delta-cafe.png", { force: true });
+      await rm("out/audit", { recursive: true, force: true });
       for (const entry of await readdir("ignition/deployments").catch(() => [])) {
         if (!journalsBefore.has(entry))
           await rm(`ignition/deployments/${entry}`, { recursive: true, force: true });
