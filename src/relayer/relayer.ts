@@ -133,7 +133,11 @@ async function startFx(
       isQuoteSigned(client, registry, domain, quote, quoteSignature),
   };
   if (config.fx.provider === undefined) return result;
-  const provider = await createQuoteProvider(config.fx.provider, env, { bankId, domain });
+  const provider = await createQuoteProvider(config.fx.provider, env, {
+    bankId,
+    domain,
+    chainTime: async () => (await client.getBlock()).timestamp,
+  });
   const signerBank = await retryTransient(() =>
     client.readContract({
       address: registry,

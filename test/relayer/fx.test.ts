@@ -282,4 +282,24 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
     const unknown = await call(client().url, "GET", "/v1/quotes?from=CNY&to=XYZ&amount=100");
     expect(unknown.body.error).to.include({ code: "INVALID_QUERY" });
   });
+
+  // Last: it moves the chain's clock ahead for good.
+  it("quotes a window the chain accepts when the chain's clock runs ahead of the wall clock", async function () {
+    // A local chain mining several blocks a second, or one whose clock was moved, is ahead of the wall clock.
+    await net.connection.provider.request({ method: "evm_increaseTime", params: [600] });
+    await net.connection.provider.request({ method: "evm_mine", params: [] });
+    const payerKey = await customer(net, 1_000_00n);
+    const { quotes } = await client().quotes({ from: "CNY", to: "HKD", amount: 10_00n });
+    const offer = quotes[0] as (typeof quotes)[number];
+    const { body, id } = await signed(
+      payerKey,
+      fromWireFxQuote(offer.quote),
+      offer.quoteSignature as Hex,
+      10_00n,
+      BigInt(offer.payAmount),
+    );
+    await client().submitFxPayment(body);
+    const final = await client().waitForFinal("fx-payment", id, { timeoutMs: 30_000 });
+    expect(final).to.include({ id, status: "settled" });
+  });
 });

@@ -74,7 +74,13 @@ async function quoteKey(config: ProviderConfig, env: NodeJS.ProcessEnv): Promise
 export async function createQuoteProvider(
   config: ProviderConfig,
   env: NodeJS.ProcessEnv,
-  options: { bankId: number; domain: FxDomain; now?: () => number },
+  options: {
+    bankId: number;
+    domain: FxDomain;
+    now?: () => number;
+    /** The latest block's timestamp: the clock the contract checks the quote's window against. */
+    chainTime?: () => Promise<bigint>;
+  },
 ): Promise<QuoteProvider> {
   const account = privateKeyToAccount(await quoteKey(config, env));
   const rates = new Map<string, bigint>();
@@ -104,15 +110,19 @@ export async function createQuoteProvider(
           `This provider quotes at most ${maxToAmount} minor units at once.`,
         );
       }
-      const seconds = BigInt(Math.floor(now() / 1000));
+      // The window spans both clocks: payers' banks check it against their wall clocks, the contract against
+      // block time, and a local chain mining many blocks a second runs ahead of the wall clock.
+      const wall = BigInt(Math.floor(now() / 1000));
+      const chain = options.chainTime === undefined ? wall : await options.chainTime();
+      const [earlier, later] = wall < chain ? [wall, chain] : [chain, wall];
       const quote: FxQuote = {
         provider: options.bankId,
         fromCurrency: from,
         toCurrency: to,
         rate,
         maxToAmount,
-        validFrom: seconds - CLOCK_SKEW_SECONDS,
-        expiry: seconds + BigInt(config.validitySeconds),
+        validFrom: earlier - CLOCK_SKEW_SECONDS,
+        expiry: later + BigInt(config.validitySeconds),
         quoteId: `0x${randomBytes(32).toString("hex")}`,
       };
       const quoteSignature = await account.signTypedData({
