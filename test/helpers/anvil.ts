@@ -20,7 +20,8 @@ export function anvilBinary(): string {
   );
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nobody listens on right now, on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
