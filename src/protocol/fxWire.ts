@@ -4,7 +4,7 @@
  * `FxPayment` with every integer a decimal string, as in `wire.ts`.
  */
 import { z } from "zod";
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 
 import type { FxPayment, FxQuote } from "./fx.ts";
 import { wireAddress, wireBytes32, wireSignature, wireUint16, wireUint256 } from "./wire.ts";
@@ -102,6 +102,29 @@ export function fromWireFxQuote(wire: WireFxQuote): FxQuote {
     validFrom: BigInt(wire.validFrom),
     expiry: BigInt(wire.expiry),
     quoteId: wire.quoteId as Hex,
+  };
+}
+
+/**
+ * A cross-currency payment from its wire form (already validated by {@link wireFxPaymentSchema}, or from a
+ * trusted store).
+ *
+ * @example
+ * const payment = fromWireFxPayment(stored.payment);
+ */
+export function fromWireFxPayment(wire: WireFxPayment): FxPayment {
+  return {
+    payer: wire.payer as Address,
+    payee: wire.payee as Address,
+    payeeBank: Number(wire.payeeBank),
+    payCurrency: Number(wire.payCurrency),
+    payAmount: BigInt(wire.payAmount),
+    receiveCurrency: Number(wire.receiveCurrency),
+    receiveAmount: BigInt(wire.receiveAmount),
+    quoteHash: wire.quoteHash as Hex,
+    qrHash: wire.qrHash as Hex,
+    nonce: BigInt(wire.nonce),
+    deadline: BigInt(wire.deadline),
   };
 }
 

@@ -120,6 +120,25 @@ export function toWirePayment(payment: Payment): WirePayment {
 }
 
 /**
+ * A payment from its wire form (already validated by {@link wirePaymentSchema}, or from a trusted store).
+ *
+ * @example
+ * const payment = fromWirePayment(stored.payment);
+ */
+export function fromWirePayment(wire: WirePayment): Payment {
+  return {
+    payer: wire.payer as Address,
+    payee: wire.payee as Address,
+    payeeBank: Number(wire.payeeBank),
+    currency: Number(wire.currency),
+    amount: BigInt(wire.amount),
+    qrHash: wire.qrHash as Hex,
+    nonce: BigInt(wire.nonce),
+    deadline: BigInt(wire.deadline),
+  };
+}
+
+/**
  * A signed payment in wire form.
  *
  * @example

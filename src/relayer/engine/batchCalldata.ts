@@ -1,10 +1,15 @@
-import { encodeFunctionData, type Address, type Hex } from "viem";
+import { encodeFunctionData, type Hex } from "viem";
 
 import { encodePaymentBatch } from "../../protocol/batch.ts";
-import { fromWireFxQuote, type WireFxPayment, type WireFxQuote } from "../../protocol/fxWire.ts";
+import {
+  fromWireFxPayment,
+  fromWireFxQuote,
+  type WireFxPayment,
+  type WireFxQuote,
+} from "../../protocol/fxWire.ts";
 import { fxSettlementAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
-import type { Payment, SignedPayment } from "../../protocol/types.ts";
-import type { WirePayment, WireRefund } from "../../protocol/wire.ts";
+import type { SignedPayment } from "../../protocol/types.ts";
+import { fromWirePayment, type WirePayment, type WireRefund } from "../../protocol/wire.ts";
 import type { RelayerConfig } from "../config.ts";
 import type { StoredRequest } from "../store/types.ts";
 
@@ -34,17 +39,6 @@ interface FxBody {
 
 /** Fixed gas of one batch beyond its items: intrinsic, registry calls, Merkle root, `BatchSettled`. */
 const BATCH_OVERHEAD_GAS = 60_000;
-
-const fromWire = (wire: WirePayment): Payment => ({
-  payer: wire.payer as Address,
-  payee: wire.payee as Address,
-  payeeBank: Number(wire.payeeBank),
-  currency: Number(wire.currency),
-  amount: BigInt(wire.amount),
-  qrHash: wire.qrHash as Hex,
-  nonce: BigInt(wire.nonce),
-  deadline: BigInt(wire.deadline),
-});
 
 /**
  * The gas budgeted for one stored request when sizing a batch: the configured per-item figure, plus the
@@ -113,19 +107,7 @@ export function batchCalldata(requests: readonly StoredRequest[]): Hex {
           return {
             quote: fromWireFxQuote(body.quote),
             quoteSignature: body.quoteSignature,
-            payment: {
-              payer: wire.payer as Address,
-              payee: wire.payee as Address,
-              payeeBank: Number(wire.payeeBank),
-              payCurrency: Number(wire.payCurrency),
-              payAmount: BigInt(wire.payAmount),
-              receiveCurrency: Number(wire.receiveCurrency),
-              receiveAmount: BigInt(wire.receiveAmount),
-              quoteHash: wire.quoteHash as Hex,
-              qrHash: wire.qrHash as Hex,
-              nonce: BigInt(wire.nonce),
-              deadline: BigInt(wire.deadline),
-            },
+            payment: fromWireFxPayment(wire),
             payerSignature: body.signature,
           };
         }),
@@ -140,7 +122,7 @@ export function batchCalldata(requests: readonly StoredRequest[]): Hex {
         requests.map((request) => {
           const body = JSON.parse(request.body) as RefundBody;
           return {
-            payment: fromWire(body.payment),
+            payment: fromWirePayment(body.payment),
             batchRoot: body.batchRoot,
             proof: body.proof,
             amount: BigInt(body.refund.amount),
@@ -155,7 +137,7 @@ export function batchCalldata(requests: readonly StoredRequest[]): Hex {
   const signed = requests.map((request): SignedPayment => {
     const body = JSON.parse(request.body) as PaymentBody;
     return {
-      payment: fromWire(body.payment),
+      payment: fromWirePayment(body.payment),
       signature: body.signature,
       smartAccount: body.smartAccount === true,
     };

@@ -20,6 +20,7 @@ import { deployNetwork, type Deployment, type Signer } from "../../../src/deploy
 import { SAMPLE_CURRENCIES, sampleNetworkSpec } from "../../../src/deploy/sample.ts";
 import {
   bankRegistryAbi,
+  fromWirePayment,
   ledgerDomain,
   ledgerTypes,
   settlementLedgerAbi,
@@ -251,16 +252,5 @@ export async function settledOnChain(net: TestNetwork): Promise<Map<string, numb
 
 /** The id of a wire payment, as the ledger computes it. */
 export function idOf(net: TestNetwork, signed: WireSignedPayment): Hex {
-  const { payment: wire } = signed;
-  return net.hasher.payment({
-    ...wire,
-    payer: wire.payer as Address,
-    payee: wire.payee as Address,
-    payeeBank: Number(wire.payeeBank),
-    currency: Number(wire.currency),
-    amount: BigInt(wire.amount),
-    qrHash: wire.qrHash as Hex,
-    nonce: BigInt(wire.nonce),
-    deadline: BigInt(wire.deadline),
-  }).id;
+  return net.hasher.payment(fromWirePayment(signed.payment)).id;
 }
