@@ -1,6 +1,6 @@
 import { wireSignedFxPaymentSchema } from "../../protocol/fxWire.ts";
 import { defineRoute } from "./route.ts";
-import { requestViewSchema } from "./schemas.ts";
+import { SUBMIT_ERRORS, submitResponses } from "./schemas.ts";
 
 /** `POST /v1/fx-payments`: a customer's signed cross-currency payment with its signed quote, validated and queued. */
 export const postFxPayment = defineRoute({
@@ -18,17 +18,9 @@ export const postFxPayment = defineRoute({
   auth: true,
   mutating: true,
   body: wireSignedFxPaymentSchema,
-  responses: {
-    202: { description: "Accepted and stored.", schema: requestViewSchema },
-    200: { description: "Already received: its current status.", schema: requestViewSchema },
-  },
+  responses: submitResponses,
   errors: [
-    "MALFORMED_JSON",
-    "BODY_TOO_LARGE",
-    "INVALID_REQUEST",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "UNAUTHORIZED",
-    "RATE_LIMITED",
+    ...SUBMIT_ERRORS,
     "FX_NOT_ENABLED",
     "QUOTE_MISMATCH",
     "QUOTE_INVALID",

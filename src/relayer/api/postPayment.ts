@@ -1,6 +1,6 @@
 import { wireSignedPaymentSchema } from "../../protocol/wire.ts";
 import { defineRoute } from "./route.ts";
-import { requestViewSchema } from "./schemas.ts";
+import { SUBMIT_ERRORS, submitResponses } from "./schemas.ts";
 
 /** `POST /v1/payments`: a customer's signed payment, validated and queued. */
 export const postPayment = defineRoute({
@@ -15,17 +15,9 @@ export const postPayment = defineRoute({
   auth: true,
   mutating: true,
   body: wireSignedPaymentSchema,
-  responses: {
-    202: { description: "Accepted and stored.", schema: requestViewSchema },
-    200: { description: "Already received: its current status.", schema: requestViewSchema },
-  },
+  responses: submitResponses,
   errors: [
-    "MALFORMED_JSON",
-    "BODY_TOO_LARGE",
-    "INVALID_REQUEST",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "UNAUTHORIZED",
-    "RATE_LIMITED",
+    ...SUBMIT_ERRORS,
     "SIGNATURE_MALFORMED",
     "SIGNATURE_MALLEABLE",
     "SIGNATURE_INVALID",

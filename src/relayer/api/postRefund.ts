@@ -1,6 +1,6 @@
 import { wireSignedRefundSchema } from "../../protocol/wire.ts";
 import { defineRoute } from "./route.ts";
-import { requestViewSchema } from "./schemas.ts";
+import { SUBMIT_ERRORS, submitResponses } from "./schemas.ts";
 
 /** `POST /v1/refunds`: a merchant's signed refund of a settled payment, validated and queued. */
 export const postRefund = defineRoute({
@@ -16,17 +16,9 @@ export const postRefund = defineRoute({
   auth: true,
   mutating: true,
   body: wireSignedRefundSchema,
-  responses: {
-    202: { description: "Accepted and stored.", schema: requestViewSchema },
-    200: { description: "Already received: its current status.", schema: requestViewSchema },
-  },
+  responses: submitResponses,
   errors: [
-    "MALFORMED_JSON",
-    "BODY_TOO_LARGE",
-    "INVALID_REQUEST",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "UNAUTHORIZED",
-    "RATE_LIMITED",
+    ...SUBMIT_ERRORS,
     "REFUND_MISMATCH",
     "NOT_PAYEE_BANK",
     "SIGNATURE_MALFORMED",

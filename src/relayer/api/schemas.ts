@@ -29,3 +29,19 @@ export const requestPageSchema = z.object({
   items: z.array(requestViewSchema),
   next: z.string().meta({ description: "Cursor to pass as `since` for the next page." }),
 });
+
+/** What every `POST` of a signed request answers: new and stored, or seen before. */
+export const submitResponses = {
+  202: { description: "Accepted and stored.", schema: requestViewSchema },
+  200: { description: "Already received: its current status.", schema: requestViewSchema },
+};
+
+/** Errors every `POST` of a signed request can answer before its content is looked at. */
+export const SUBMIT_ERRORS = [
+  "MALFORMED_JSON",
+  "BODY_TOO_LARGE",
+  "INVALID_REQUEST",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "UNAUTHORIZED",
+  "RATE_LIMITED",
+] as const;
