@@ -16,6 +16,7 @@ import type { AuditEvent } from "./decodeLog.ts";
 import { isValidErc1271Signature } from "./erc1271.ts";
 import type { Evidence } from "./findings.ts";
 import { toRecoverableCompact } from "./signerRecoverer.ts";
+import { TransactionChecker } from "./transactionChecker.ts";
 
 /** A settled cross-currency payment: the ledger's event with both legs. */
 type SettledEvent = Extract<AuditEvent, { eventName: "CrossCurrencySettled" }>;
@@ -63,35 +64,23 @@ interface QuoteUse {
  * await fx.close(); // when the transaction's events end
  * await fx.compareQuotes(checkpoint);
  */
-export class FxChecker {
+export class FxChecker extends TransactionChecker<FxTransactionEvent> {
   readonly #context: BatchCheckerContext;
   readonly #fx: Address;
   readonly #domain: FxDomain;
-  #events: FxTransactionEvent[] = [];
   /** Consumption of every quote used so far; grows with quotes, not with payments. */
   readonly #quotes = new Map<Hex, QuoteUse>();
 
   constructor(context: BatchCheckerContext, deployment: { chainId: number; fx: Address }) {
+    super();
     this.#context = context;
     this.#fx = deployment.fx;
     this.#domain = fxDomain(deployment.chainId, deployment.fx);
   }
 
-  /** The transaction whose cross-currency events are being collected. */
-  get transactionHash(): Hex | undefined {
-    return this.#events[0]?.at.transactionHash;
-  }
-
-  add(event: FxTransactionEvent): void {
-    this.#events.push(event);
-  }
-
-  /** Checks the collected transaction's cross-currency payments. */
-  async close(): Promise<void> {
-    const events = this.#events;
-    this.#events = [];
-    const first = events[0];
-    if (first === undefined) return;
+  /** Checks one transaction's cross-currency payments. */
+  protected async check(events: [FxTransactionEvent, ...FxTransactionEvent[]]): Promise<void> {
+    const [first] = events;
     const { findings } = this.#context;
     const items: ItemEvent[] = [];
     const quoteUsedOf = new Map<ItemEvent, QuoteUsedEvent>();

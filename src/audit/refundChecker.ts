@@ -5,6 +5,7 @@ import type { BatchCheckerContext } from "./batchChecker.ts";
 import type { AuditEvent } from "./decodeLog.ts";
 import { isValidErc1271Signature } from "./erc1271.ts";
 import { toRecoverableCompact } from "./signerRecoverer.ts";
+import { TransactionChecker } from "./transactionChecker.ts";
 
 type Event<Name extends string> = Extract<AuditEvent, { eventName: Name }>;
 /** One refund's outcome event: settled or skipped. */
@@ -28,29 +29,17 @@ const INVALID_SIGNATURE = 1;
  * refunds.add(event); // PaymentRefunded or RefundRejected
  * await refunds.close(); // when the transaction's events end
  */
-export class RefundChecker {
+export class RefundChecker extends TransactionChecker<RefundEvent> {
   readonly #context: BatchCheckerContext;
-  #events: RefundEvent[] = [];
 
   constructor(context: BatchCheckerContext) {
+    super();
     this.#context = context;
   }
 
-  /** The transaction whose refund events are being collected. */
-  get transactionHash(): Hex | undefined {
-    return this.#events[0]?.at.transactionHash;
-  }
-
-  add(event: RefundEvent): void {
-    this.#events.push(event);
-  }
-
-  /** Checks the collected transaction's refunds. */
-  async close(): Promise<void> {
-    const events = this.#events;
-    this.#events = [];
-    const first = events[0];
-    if (first === undefined) return;
+  /** Checks one transaction's refunds. */
+  protected async check(events: [RefundEvent, ...RefundEvent[]]): Promise<void> {
+    const [first] = events;
     const { findings } = this.#context;
     findings.examined("calldata.decoded", events.length);
     const requests = this.#decodeCalldata(first);
