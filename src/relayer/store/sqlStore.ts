@@ -584,7 +584,9 @@ export class SqlStore implements RelayerStore {
       );
       if (ended !== 1) return [];
       const finalized: Row[] = [];
-      // One statement per distinct (status, reason, transaction): a batch has a handful.
+      // One statement per distinct (status, reason, transaction): a batch has a handful. In these updates the
+      // unary `+` keeps `tx_id` off its index, so the planner walks the id list and looks each row up by id;
+      // through the index SQLite scanned the whole list once per row of the batch (quadratic in its size).
       const groups = new Map<string, { outcome: RequestOutcome; ids: Hex[] }>();
       for (const outcome of final.outcomes) {
         const key = `${outcome.status}:${outcome.reason ?? ""}:${outcome.settledIn?.hash ?? ""}`;
@@ -599,7 +601,7 @@ export class SqlStore implements RelayerStore {
           ...(await tx.all(
             "UPDATE requests SET status = $1, reason = $2, tx_hash = $3, block_number = $4, final_at = $5, " +
               `updated_at = $5, seq = $6 + v.pos FROM ${this.#db.listTable(7)} ` +
-              `WHERE requests.id = v.value AND requests.tx_id = $8 AND requests.status = 'submitted' ` +
+              `WHERE requests.id = v.value AND +requests.tx_id = $8 AND requests.status = 'submitted' ` +
               `RETURNING ${RETURNED}`,
             [
               outcome.status,
@@ -619,7 +621,7 @@ export class SqlStore implements RelayerStore {
         await tx.run(
           "UPDATE requests SET status = 'accepted', tx_id = NULL, attempts = attempts + 1, not_before = $1, " +
             `updated_at = $2, seq = $3 + v.pos FROM ${this.#db.listTable(4)} ` +
-            "WHERE requests.id = v.value AND requests.tx_id = $5 AND requests.status = 'submitted'",
+            "WHERE requests.id = v.value AND +requests.tx_id = $5 AND requests.status = 'submitted'",
           [final.notBefore, now, seq, this.#db.listParam(final.requeue), transactionId],
         );
       }
