@@ -193,29 +193,39 @@ export class Submitter {
     const wallet = this.#deps.wallets().get(address);
     if (wallet === undefined) return false;
     let signed: { attempt: NewAttempt; items: number } | undefined;
+    // From before its commit until its send is queued, a batch is announced to the broadcaster, so a tracker
+    // poll that sees the stored transaction in between does not send it as well.
+    const announced: (() => void)[] = [];
     const now = Date.now();
-    const { transactionId, failed } = await store.submitBatch(
-      { kind, limit: maxItems, now, instance },
-      async (claimed): Promise<BatchPlan> => {
-        const plan = await this.#plan(wallet, claimed);
-        if (plan.submission !== undefined) {
-          signed = { attempt: plan.submission.attempt, items: plan.submission.requestIds.length };
-        }
-        return plan;
-      },
-    );
-    if (failed > 0) logger.info({ failed }, "expired requests failed before submission");
-    if (transactionId === undefined || signed === undefined) return false;
-    this.lastError = undefined;
-    metrics.batchItems.observe({ kind }, signed.items);
-    logger.info(
-      { transaction: transactionId, wallet: address, hash: signed.attempt.hash, items: signed.items },
-      "batch signed",
-    );
-    const result = await broadcaster.send(address, signed.attempt.hash, signed.attempt.raw);
-    tracker.recorded(address, transactionId, result);
-    tracker.kick();
-    return true;
+    try {
+      const { transactionId, failed } = await store.submitBatch(
+        { kind, limit: maxItems, now, instance },
+        async (claimed): Promise<BatchPlan> => {
+          const plan = await this.#plan(wallet, claimed);
+          if (plan.submission !== undefined) {
+            signed = { attempt: plan.submission.attempt, items: plan.submission.requestIds.length };
+            announced.push(broadcaster.expect(plan.submission.attempt.hash));
+          }
+          return plan;
+        },
+      );
+      if (failed > 0) logger.info({ failed }, "expired requests failed before submission");
+      if (transactionId === undefined || signed === undefined) return false;
+      this.lastError = undefined;
+      metrics.batchItems.observe({ kind }, signed.items);
+      logger.info(
+        { transaction: transactionId, wallet: address, hash: signed.attempt.hash, items: signed.items },
+        "batch signed",
+      );
+      const sending = broadcaster.send(address, signed.attempt.hash, signed.attempt.raw);
+      for (const release of announced.splice(0)) release();
+      const result = await sending;
+      tracker.recorded(address, transactionId, result);
+      tracker.kick();
+      return true;
+    } finally {
+      for (const release of announced) release();
+    }
   }
 
   /** Decides a batch from claimed requests: drops the expired, sizes it to the gas cap and signs it. */

@@ -161,6 +161,9 @@ export class Tracker {
   async poll(): Promise<void> {
     const { client, store, metrics } = this.#deps;
     const wallets = this.#deps.wallets();
+    // A send that finishes during this poll may have recorded its broadcast after `open` was read: those
+    // hashes, like the ones still being sent, are left alone until the next poll.
+    const sending = this.#deps.broadcaster.pending();
     const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
     this.#head = head;
     this.#headAt = Date.now();
@@ -179,12 +182,17 @@ export class Tracker {
     await Promise.all(
       [...byWallet].map(async ([address, transactions]) => {
         const wallet = wallets.get(address);
-        if (wallet !== undefined) await this.#pollWallet(wallet, transactions, head);
+        if (wallet !== undefined) await this.#pollWallet(wallet, transactions, head, sending);
       }),
     );
   }
 
-  async #pollWallet(wallet: HotWallet, transactions: StoredTransaction[], head: number): Promise<void> {
+  async #pollWallet(
+    wallet: HotWallet,
+    transactions: StoredTransaction[],
+    head: number,
+    sending: ReadonlySet<Hex>,
+  ): Promise<void> {
     let chainNonce: number | undefined;
     const nonceNow = async () =>
       (chainNonce ??= await this.#deps.client.getTransactionCount({
@@ -207,6 +215,9 @@ export class Tracker {
         continue;
       }
       this.#nonceTakenSince.delete(transaction.id);
+      // Its last broadcast has not finished (or finished after `transactions` was read): nothing to decide yet.
+      const busy = this.#deps.broadcaster.pending();
+      if (transaction.attempts.some(({ hash }) => sending.has(hash) || busy.has(hash))) continue;
       await this.#push(wallet, transaction, resendAll);
     }
   }
