@@ -12,16 +12,9 @@ import { toWireFxPayment, toWireFxQuote } from "../../protocol/fxWire.ts";
 import { fxSettlementAbi } from "../../protocol/generated/abi.ts";
 import { ApiError } from "../errors.ts";
 import type { AdmissionLimits, NewRequest } from "../store/types.ts";
-import {
-  checkAmount,
-  checkDeadline,
-  checkNonce,
-  checkPayee,
-  checkSigner,
-  dailyRemaining,
-} from "./ledgerRules.ts";
+import { checkAmount, checkDeadline, dailyRemaining } from "./ledgerRules.ts";
 import type { LedgerAccount } from "./ledgerView.ts";
-import { ACCOUNT_CODES, type Validated, type ValidationContext } from "./validatePayment.ts";
+import { checkAccounts, type Validated, type ValidationContext } from "./validatePayment.ts";
 import { verifySignature } from "./verifySignature.ts";
 
 /** What cross-currency validation needs beyond a payment's: the FX contract and its domain. */
@@ -110,24 +103,9 @@ export async function validateFxPayment(
     if (existing !== undefined) return { existing };
     throw error;
   }
-  const checkAccounts = async (fresh: boolean): Promise<LedgerAccount> => {
-    const [payer, payee, maxPayment] = await Promise.all([
-      ledger.account(payment.payer, payment.payCurrency, fresh),
-      ledger.account(payment.payee, payment.receiveCurrency, fresh),
-      ledger.maxPayment(context.bankId, payment.payCurrency),
-    ]);
-    checkSigner(payer, context.bankId);
-    checkPayee(payee, payment.payeeBank);
-    checkAmount(payment.payAmount, maxPayment);
-    checkNonce(payer, payment.nonce);
-    return payer;
-  };
   let payer: LedgerAccount;
   try {
-    payer = await checkAccounts(false).catch((error: unknown) => {
-      if (error instanceof ApiError && ACCOUNT_CODES.includes(error.code)) return checkAccounts(true);
-      throw error;
-    });
+    payer = await checkAccounts(ledger, context.bankId, { ...payment, amount: payment.payAmount });
   } catch (error) {
     const existing = await context.store.getRequest(id);
     if (existing !== undefined) return { existing };

@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 
 import type { Payment } from "../../protocol/types.ts";
 import { toWirePayment } from "../../protocol/wire.ts";
@@ -37,7 +37,7 @@ export type Validated =
   | { existing: StoredRequest };
 
 /** Refusals that rest on cached account state: before answering one, the account is read again. */
-export const ACCOUNT_CODES: readonly string[] = [
+const ACCOUNT_CODES: readonly string[] = [
   "PAYER_NOT_CUSTOMER",
   "PAYER_FROZEN",
   "PAYEE_NOT_CUSTOMER",
@@ -45,6 +45,47 @@ export const ACCOUNT_CODES: readonly string[] = [
   "NONCE_USED",
   "NONCE_OUT_OF_WINDOW",
 ];
+
+/** What the account rules look at in a payment, same-currency or cross-currency. */
+export interface AccountTerms {
+  payer: Address;
+  payee: Address;
+  payeeBank: number;
+  payCurrency: number;
+  receiveCurrency: number;
+  amount: bigint;
+  nonce: bigint;
+}
+
+/**
+ * The account rules: payer a customer of this bank, payee a customer of its bank, amount within the bank's cap,
+ * nonce unused. They run on the ledger view's cache; a refusal that rests on cached state is confirmed with fresh
+ * reads before it is answered. Resolves with the payer's account.
+ *
+ * @throws {ApiError} with the code of the first rule that fails.
+ */
+export async function checkAccounts(
+  ledger: LedgerView,
+  bankId: number,
+  terms: AccountTerms,
+): Promise<LedgerAccount> {
+  const check = async (fresh: boolean): Promise<LedgerAccount> => {
+    const [payer, payee, maxPayment] = await Promise.all([
+      ledger.account(terms.payer, terms.payCurrency, fresh),
+      ledger.account(terms.payee, terms.receiveCurrency, fresh),
+      ledger.maxPayment(bankId, terms.payCurrency),
+    ]);
+    checkSigner(payer, bankId);
+    checkPayee(payee, terms.payeeBank);
+    checkAmount(terms.amount, maxPayment);
+    checkNonce(payer, terms.nonce);
+    return payer;
+  };
+  return check(false).catch((error: unknown) => {
+    if (error instanceof ApiError && ACCOUNT_CODES.includes(error.code)) return check(true);
+    throw error;
+  });
+}
 
 /**
  * Everything a payment must pass before it is stored: currency, deadline, signature (ECDSA or ERC-1271),
@@ -81,27 +122,16 @@ export async function validatePayment(
     id,
     signature,
   );
-  const checkAccounts = async (fresh: boolean): Promise<LedgerAccount> => {
-    const [payer, payee, maxPayment] = await Promise.all([
-      ledger.account(payment.payer, payment.currency, fresh),
-      ledger.account(payment.payee, payment.currency, fresh),
-      ledger.maxPayment(context.bankId, payment.currency),
-    ]);
-    checkSigner(payer, context.bankId);
-    checkPayee(payee, payment.payeeBank);
-    checkAmount(payment.amount, maxPayment);
-    checkNonce(payer, payment.nonce);
-    return payer;
-  };
   let payer: LedgerAccount;
   try {
     checkDeadline(payment.deadline, now, context.minDeadlineSeconds);
     if (!(await ledger.bankActive(payment.payeeBank))) {
       throw new ApiError("UNKNOWN_BANK", `Bank ${payment.payeeBank} is not registered or not active.`);
     }
-    payer = await checkAccounts(false).catch((error: unknown) => {
-      if (error instanceof ApiError && ACCOUNT_CODES.includes(error.code)) return checkAccounts(true);
-      throw error;
+    payer = await checkAccounts(ledger, context.bankId, {
+      ...payment,
+      payCurrency: payment.currency,
+      receiveCurrency: payment.currency,
     });
   } catch (error) {
     // A payment received before may since have settled (its nonce is used) or expired: answer its status.
