@@ -38,7 +38,8 @@ export default defineConfig({
     },
   },
   paths: {
-    // benchmarks/contracts holds the baselines the gas benchmark measures ours against; they are never deployed.
+    // benchmarks/contracts holds the baselines and the floor probe the gas benchmark measures ours against; they
+    // are never deployed.
     sources: { solidity: ["contracts", "benchmarks/contracts"] },
     tests: { solidity: "test", mocha: "test" },
   },

@@ -9,17 +9,23 @@
  *
  * Scenario: returning payers (their accounts written before), ~50 merchants across 3 banks, every payment
  * cross-bank. Cross-currency payments (CNY payer, HKD merchant, through an FX provider bank: `ours_fx`) are
- * measured the same way, at the same batch sizes. Prints a table and writes benchmarks/results/gas.json. Run with `./npmw run bench:gas`.
+ * measured the same way, at the same batch sizes. So is the floor: `floorProbe`, an unsafe contract doing only
+ * the per-payment work the requirements force, on the same payers, merchants and signatures, with variants
+ * that log less (`floorProbe_bareEvent`, `floorProbe_noEvent`). Prints a table and writes
+ * benchmarks/results/gas.json. Run with `./npmw run bench:gas`.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { network } from "hardhat";
 import {
+  concat,
   getContract,
   keccak256,
+  numberToHex,
   parseEther,
   parseSignature,
+  toFunctionSelector,
   toHex,
   type Address,
   type Hex,
@@ -41,6 +47,7 @@ import {
   ledgerDomain,
   ledgerTypes,
   settlementLedgerAbi,
+  type LedgerDomain,
   type SignedPayment,
 } from "../src/protocol/index.ts";
 
@@ -110,32 +117,43 @@ for (const merchant of merchants)
 const domain = ledgerDomain(deployment.chainId, deployment.ledger);
 const deadline = BigInt(Math.floor(Date.now() / 1000) + 86_400);
 const nextNonce = new Map<Address, bigint>();
-async function settleBatch(size: number): Promise<bigint> {
+/** `size` CNY payments, payer i paying merchant i mod 50, each signed by its payer for `payDomain`. */
+async function signBatch(
+  size: number,
+  payDomain: LedgerDomain,
+  nonces: Map<Address, bigint>,
+  label: string,
+): Promise<SignedPayment[]> {
   const batch: SignedPayment[] = [];
   for (let i = 0; i < size; i++) {
     const payer = payers[i] as PrivateKeyAccount;
     const merchant = merchants[i % MERCHANTS] as (typeof merchants)[number];
-    const nonce = nextNonce.get(payer.address) ?? 0n;
-    nextNonce.set(payer.address, nonce + 1n);
+    const nonce = nonces.get(payer.address) ?? 0n;
+    nonces.set(payer.address, nonce + 1n);
     const payment = {
       payer: payer.address,
       payee: merchant.account,
       payeeBank: merchant.bank,
       currency: CNY,
       amount: 1_000n + BigInt(i),
-      qrHash: keccak256(toHex(`dynamic QR ${size}/${i}`)),
+      qrHash: keccak256(toHex(`${label} ${size}/${i}`)),
       nonce,
       deadline,
     };
     const signature = await payer.signTypedData({
-      domain,
+      domain: payDomain,
       types: ledgerTypes,
       primaryType: "Payment",
       message: payment,
     });
     batch.push({ payment, signature });
   }
-  const { currency, payees, items } = encodePaymentBatch(batch);
+  return batch;
+}
+async function settleBatch(size: number): Promise<bigint> {
+  const { currency, payees, items } = encodePaymentBatch(
+    await signBatch(size, domain, nextNonce, "dynamic QR"),
+  );
   return gasOf(ledgerAs(payerRelayer).write.settlePayments([currency, payees, items]));
 }
 
@@ -219,6 +237,103 @@ for (const size of BATCH_SIZES) {
   oursFx[size] = Math.round(Number(gas) / size);
   progress(`ours cross-currency, batch ${size}: ${gas} gas, ${oursFx[size]} per payment`);
 }
+
+// ── Floor probe ─────────────────────────────────────────────────────────────────────────────────────
+// benchmarks/contracts/GasFloorProbe.sol does per payment only the work the issue's requirements force
+// (EIP-712 digest, ecrecover, the payer's word read and written, payees credited once per batch, the event),
+// on the same payers, merchants and signatures as ours: a measured lower bound for any design meeting them.
+// Variants log a data-less LOG3 or nothing, to price the event's parts.
+const EVENT_SHAPE = { full: 0, bare: 1, none: 2 } as const;
+const PROBE_FUNDING = 1_000_000_00n;
+const payerBankId = deployment.banks[payerBank.bic] as number;
+
+/** `GasFloorProbe.settle()` calldata: the selector, then the batch packed as the contract documents it. */
+function encodeProbeSettle(batch: readonly SignedPayment[]): Hex {
+  const payeeIndex = new Map<string, number>();
+  const table: Hex[] = [];
+  const items = batch.map(({ payment, signature }) => {
+    const key = `${payment.payee}:${payment.payeeBank}`;
+    let index = payeeIndex.get(key);
+    if (index === undefined) {
+      index = table.length;
+      payeeIndex.set(key, index);
+      table.push(concat([payment.payee, numberToHex(payment.payeeBank, { size: 2 })]));
+    }
+    return concat([
+      payment.payer,
+      numberToHex(index, { size: 1 }),
+      numberToHex(payment.amount, { size: 12 }),
+      numberToHex(payment.nonce, { size: 4 }),
+      numberToHex(payment.deadline, { size: 4 }),
+      payment.qrHash,
+      toCompactSignature(signature),
+    ]);
+  });
+  return concat([
+    toFunctionSelector("settle()"),
+    numberToHex(CNY, { size: 2 }),
+    numberToHex(payerBankId, { size: 2 }),
+    numberToHex(table.length, { size: 1 }),
+    ...table,
+    ...items,
+  ]);
+}
+
+/** Intrinsic gas of transaction data: 16 per nonzero byte, 4 per zero byte. */
+function calldataGas(data: Hex): number {
+  let gas = 0;
+  for (let i = 2; i < data.length; i += 2) gas += data.slice(i, i + 2) === "00" ? 4 : 16;
+  return gas;
+}
+
+/**
+ * Deploys a probe with `shape`, funds every payer (returning: nonzero word), settles a warm-up batch of every
+ * payer (so every merchant's word is nonzero too), then measures `sizes`: full-transaction gas per payment and,
+ * of it, the calldata's. Afterwards every payer's and merchant's balance must have moved by exactly the
+ * settled amounts, or the measurement is refused.
+ */
+async function measureProbe(
+  shape: keyof typeof EVENT_SHAPE,
+  sizes: readonly number[],
+): Promise<{ gas: Record<string, number>; calldata: Record<string, number> }> {
+  const probe = await viem.deployContract("GasFloorProbe", [EVENT_SHAPE[shape]]);
+  await gasOf(probe.write.fund([CNY, payers.map((p) => p.address), PROBE_FUNDING]));
+  const probeDomain = ledgerDomain(deployment.chainId, probe.address);
+  const nonces = new Map<Address, bigint>();
+  const moved = new Map<Address, bigint>();
+  const settle = async (size: number) => {
+    const batch = await signBatch(size, probeDomain, nonces, "probe QR");
+    for (const { payment } of batch) {
+      moved.set(payment.payer, (moved.get(payment.payer) ?? 0n) - payment.amount);
+      moved.set(payment.payee, (moved.get(payment.payee) ?? 0n) + payment.amount);
+    }
+    const data = encodeProbeSettle(batch);
+    const gas = await gasOf(signerFor(payerRelayer).sendTransaction({ to: probe.address, data }));
+    return { gas, data };
+  };
+  await settle(PAYERS);
+  const perPayment = { gas: {} as Record<string, number>, calldata: {} as Record<string, number> };
+  for (const size of sizes) {
+    const { gas, data } = await settle(size);
+    perPayment.gas[size] = Math.round(Number(gas) / size);
+    perPayment.calldata[size] = Math.round(calldataGas(data) / size);
+    progress(
+      `floor probe (event: ${shape}), batch ${size}: ${gas} gas, ${perPayment.gas[size]} per payment ` +
+        `(calldata ${perPayment.calldata[size]})`,
+    );
+  }
+  for (const [account, delta] of moved) {
+    const expected = (payers.some((p) => p.address === account) ? PROBE_FUNDING : 0n) + delta;
+    const actual = await probe.read.balanceOf([CNY, account]);
+    if (actual !== expected) throw new Error(`floor probe: ${account} holds ${actual}, expected ${expected}`);
+  }
+  return perPayment;
+}
+
+progress("floor probe: the irreducible work per payment, on the same payers and merchants");
+const floorProbe = await measureProbe("full", BATCH_SIZES);
+const floorProbeBareEvent = (await measureProbe("bare", [200])).gas;
+const floorProbeNoEvent = (await measureProbe("none", [200])).gas;
 
 // ── Baselines ───────────────────────────────────────────────────────────────────────────────────────
 const relayer = signers[14] as Signer;
@@ -354,6 +469,12 @@ const rows: [string, number][] = [
     `ours cross-currency (PvP), batch of ${size}`,
     oursFx[size] as number,
   ]),
+  ...BATCH_SIZES.map((size): [string, number] => [
+    `floor probe (unsafe), batch of ${size}`,
+    floorProbe.gas[size] as number,
+  ]),
+  ["floor probe, data-less LOG3, batch of 200", floorProbeBareEvent[200] as number],
+  ["floor probe, no event, batch of 200", floorProbeNoEvent[200] as number],
   ["ERC-20 transfer, one tx per payment", baselines.erc20Transfer],
   ["ERC-3009 transferWithAuthorization, relayed", baselines.erc3009],
   ["ERC-2612 permit + transferFrom, relayed", baselines.permitTransferFrom],
@@ -370,10 +491,18 @@ console.log(`\ntarget at batch 200: ≤ 12,000 gas per payment`);
 const results = {
   description:
     "Gas per settled cross-bank payment, full transaction (21,000 base and calldata included). Returning payers, " +
-    `${MERCHANTS} merchants across ${merchantBanks.length} banks; baselines averaged over ${BASELINE_PAYMENTS} payments.`,
+    `${MERCHANTS} merchants across ${merchantBanks.length} banks; baselines averaged over ${BASELINE_PAYMENTS} payments. ` +
+    "floorProbe*: benchmarks/contracts/GasFloorProbe.sol, an unsafe contract doing only the per-payment work the " +
+    "requirements force (signature, payer word, payee credits, PaymentSettled; _bareEvent: data-less LOG3, " +
+    "_noEvent: no log), on the same payers, merchants and signatures; _calldata: the part of floorProbe paid " +
+    "for its transaction data.",
   ours,
   ours_fx: oursFx,
   baselines,
+  floorProbe: floorProbe.gas,
+  floorProbe_calldata: floorProbe.calldata,
+  floorProbe_bareEvent: floorProbeBareEvent,
+  floorProbe_noEvent: floorProbeNoEvent,
   measuredAt: new Date().toISOString(),
 };
 const outFile = path.resolve(import.meta.dirname, "results/gas.json");
