@@ -186,3 +186,28 @@ describe("tracker re-broadcasts", function () {
     expect(sends).to.deep.equal([RAW]);
   });
 });
+
+describe("tracker in-flight count", function () {
+  it("counts a transaction once when a poll saw it before the submitter recorded it", async function () {
+    const { tracker, openNode } = setup(Date.now());
+    openNode();
+    // The batch is committed (a poll reads it from the store) while its first send is still under way...
+    await tracker.poll();
+    expect(tracker.inFlight(WALLET)).to.equal(1);
+    // ...then the send returns and the submitter records it: still one transaction, so the wallet is not full.
+    tracker.recorded(WALLET, 1, "accepted");
+    expect(tracker.inFlight(WALLET)).to.equal(1);
+  });
+
+  it("keeps a transaction recorded while a poll read the store, even if the read missed it", async function () {
+    const { tracker, openNode, holdNextRead } = setup(Date.now());
+    openNode();
+    const read = holdNextRead();
+    const polling = tracker.poll();
+    await read.reading;
+    tracker.recorded(WALLET, 2, "accepted");
+    read.resolve();
+    await polling;
+    expect(tracker.inFlight(WALLET)).to.equal(2);
+  });
+});

@@ -69,7 +69,10 @@ export class Tracker {
   readonly #deps: TrackerDeps;
   readonly #lastResult = new Map<number, BroadcastResult>();
   readonly #nonceTakenSince = new Map<number, { block: number; polls: number }>();
-  readonly #inFlight = new Map<Address, number>();
+  /** Unfinished transactions per wallet, by id: a set, so one seen both by a poll and by `recorded` counts once. */
+  readonly #inFlight = new Map<Address, Set<number>>();
+  /** Transactions recorded since the current poll started: its read of the store may predate their commit. */
+  readonly #recordedDuringPoll = new Map<number, Address>();
   #head: number | undefined;
   #headAt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -94,13 +97,23 @@ export class Tracker {
 
   /** Unfinished transactions of a wallet at the last poll, plus those recorded since. */
   inFlight(wallet: Address): number {
-    return this.#inFlight.get(wallet) ?? 0;
+    return this.#inFlight.get(wallet)?.size ?? 0;
   }
 
   /** Counts a transaction just recorded for `wallet`, and remembers how its first broadcast went. */
   recorded(wallet: Address, transactionId: number, result: BroadcastResult): void {
-    this.#inFlight.set(wallet, this.inFlight(wallet) + 1);
+    this.#inFlightOf(wallet).add(transactionId);
+    this.#recordedDuringPoll.set(transactionId, wallet);
     this.#lastResult.set(transactionId, result);
+  }
+
+  #inFlightOf(wallet: Address): Set<number> {
+    let ids = this.#inFlight.get(wallet);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#inFlight.set(wallet, ids);
+    }
+    return ids;
   }
 
   start(): void {
@@ -164,6 +177,7 @@ export class Tracker {
     // A send that finishes during this poll may have recorded its broadcast after `open` was read: those
     // hashes, like the ones still being sent, are left alone until the next poll.
     const sending = this.#deps.broadcaster.pending();
+    this.#recordedDuringPoll.clear();
     const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
     this.#head = head;
     this.#headAt = Date.now();
@@ -175,9 +189,10 @@ export class Tracker {
       byWallet.set(transaction.wallet, [...(byWallet.get(transaction.wallet) ?? []), transaction]);
     }
     for (const address of wallets.keys()) {
-      const count = byWallet.get(address)?.length ?? 0;
-      this.#inFlight.set(address, count);
-      metrics.walletInFlight.set({ wallet: address }, count);
+      const ids = new Set((byWallet.get(address) ?? []).map((transaction) => transaction.id));
+      for (const [id, wallet] of this.#recordedDuringPoll) if (wallet === address) ids.add(id);
+      this.#inFlight.set(address, ids);
+      metrics.walletInFlight.set({ wallet: address }, ids.size);
     }
     await Promise.all(
       [...byWallet].map(async ([address, transactions]) => {
@@ -335,7 +350,7 @@ export class Tracker {
     const finalized = await store.finalizeTransaction(transaction.id, final);
     this.#lastResult.delete(transaction.id);
     this.#nonceTakenSince.delete(transaction.id);
-    this.#inFlight.set(transaction.wallet, Math.max(0, this.inFlight(transaction.wallet) - 1));
+    this.#inFlightOf(transaction.wallet).delete(transaction.id);
     metrics.transactions.inc({ kind: transaction.kind, result: final.status });
     this.#deps.onFinished();
     const now = Date.now();
