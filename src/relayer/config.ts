@@ -143,6 +143,12 @@ const apiSchema = z
     host: z.string().default("127.0.0.1").meta({ description: "Address the HTTP API listens on." }),
     port: int(0, 8080, "Port of the HTTP API (0: any free port)."),
     maxBodyBytes: int(256, 16_384, "Largest request body accepted."),
+    maxQueued: int(
+      0,
+      1_000,
+      "Most accepted requests waiting for a batch (0: no limit); beyond it new submissions wait for room (backpressure), so an accepted payment goes out in one of the next batches.",
+    ),
+    queueWaitMs: int(1, 5_000, "How long a submission may wait for room in the queue before `QUEUE_FULL`."),
     auth: z.enum(["required", "none"]).default("required").meta({
       description: "`required`: every /v1 request needs `Authorization: Bearer <key>` of a client.",
     }),

@@ -1,6 +1,7 @@
 import type { Hex } from "viem";
 
 import type { Payment, Refund } from "../protocol/types.ts";
+import type { Admission } from "./admission.ts";
 import { rpcErrorMessage } from "./chain/classifyRpcError.ts";
 import { ApiError } from "./errors.ts";
 import type { RelayerLogger } from "./logger.ts";
@@ -36,6 +37,8 @@ export interface IntakeDeps {
   /** Cross-currency validation, when the relayer has an FX contract (`chain.fx`). */
   fx?: FxValidationContext;
   store: RelayerStore;
+  /** Backpressure: how many requests may wait for a batch. */
+  admission: Admission;
   metrics: RelayerMetrics;
   logger: RelayerLogger;
   /** The latest block seen, for confirmations in answers. */
@@ -45,8 +48,9 @@ export interface IntakeDeps {
 }
 
 /**
- * Takes payments and refunds in: validates each against the ledger, stores it (the commit completes before
- * the answer), and wakes the batcher. Nothing is stored for a request that fails a check.
+ * Takes payments and refunds in: waits for room in the queue (`Admission`), validates each against the
+ * ledger, stores it (the commit completes before the answer), and wakes the batcher. Nothing is stored for a
+ * request that fails a check.
  *
  * @example
  * const { status, view } = await intake.payment({ payment, signature }, "wallet-app");
@@ -80,6 +84,24 @@ export class Intake {
   }
 
   async #take(kind: RequestKind, validate: () => Promise<Validated>): Promise<IntakeResult> {
+    const { admission, metrics } = this.#deps;
+    try {
+      await admission.enter();
+    } catch (error) {
+      if (error instanceof ApiError) metrics.intake.inc({ kind, result: error.code });
+      throw error;
+    }
+    let accepted = false;
+    try {
+      const result = await this.#check(kind, validate);
+      accepted = result.status === 202;
+      return result;
+    } finally {
+      admission.leave(accepted);
+    }
+  }
+
+  async #check(kind: RequestKind, validate: () => Promise<Validated>): Promise<IntakeResult> {
     const { store, metrics, head } = this.#deps;
     const count = (result: string) => {
       metrics.intake.inc({ kind, result });

@@ -16,6 +16,7 @@ export interface RelayerMetrics {
   finalized: Counter<"kind" | "status">;
   acceptToFinal: Histogram<"kind">;
   queueDepth: Gauge<"status">;
+  intakeWaiting: Gauge;
   batchItems: Histogram<"kind">;
   transactions: Counter<"kind" | "result">;
   broadcasts: Counter<"result">;
@@ -79,6 +80,11 @@ export function createMetrics(): RelayerMetrics {
       name: name("queue_depth"),
       help: "Payments and refunds in the store by status, sampled every few seconds.",
       labelNames: ["status"],
+      registers,
+    }),
+    intakeWaiting: new Gauge({
+      name: name("intake_waiting"),
+      help: "Submissions waiting for room in the queue (api.maxQueued).",
       registers,
     }),
     batchItems: new Histogram({

@@ -25,11 +25,12 @@ import { ApiError, RelayerError } from "./errors.ts";
 import { createQuoteProvider, type QuoteProvider } from "./fx/quoteProvider.ts";
 import { collectQuotes } from "./fx/quoteSources.ts";
 import { isQuoteSigned } from "./fx/verifyQuote.ts";
+import { Admission } from "./admission.ts";
 import { Intake } from "./intake.ts";
 import { createLogger, type RelayerLogger } from "./logger.ts";
 import { createMetrics, type RelayerMetrics } from "./metrics.ts";
 import { createStore } from "./store/createStore.ts";
-import type { RelayerStore } from "./store/types.ts";
+import { REQUEST_KINDS, type RelayerStore } from "./store/types.ts";
 import { createLedgerView } from "./validation/ledgerView.ts";
 import { createSignerRecovery } from "./validation/signerRecovery.ts";
 import { createTypedDataHasher } from "./validation/typedDataHasher.ts";
@@ -261,6 +262,23 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     wallets: () => leases.held(),
     metrics,
     logger: logger.child({ module: "submitter" }),
+    onDequeued: () => {
+      admission.dequeued();
+    },
+  });
+  const admission = new Admission({
+    maxQueued: config.api.maxQueued,
+    maxWaitMs: config.api.queueWaitMs,
+    countQueued: async (cap) => {
+      const counts = await Promise.all(
+        // Every waiting request, whatever its not-before: a requeued one will be batched again too.
+        REQUEST_KINDS.map((kind) => store.queueSummary(kind, Number.MAX_SAFE_INTEGER, cap)),
+      );
+      return counts.reduce((sum, { count }) => sum + count, 0);
+    },
+    onWaiting: (waiting) => {
+      metrics.intakeWaiting.set(waiting);
+    },
   });
 
   let draining = false;
@@ -278,6 +296,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       logLookbackBlocks: config.chain.logLookbackBlocks,
     },
     store,
+    admission,
     metrics,
     ...(fx === undefined
       ? {}

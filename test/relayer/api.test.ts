@@ -19,7 +19,7 @@ import {
   CNY,
   type TestNetwork,
 } from "./helpers/network.ts";
-import { edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
+import { API_KEY, edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -363,5 +363,53 @@ describe("relayer HTTP API: bad input", function () {
     const rival: WireSignedPayment = await signPayment(net, key, payment(net, key, 11n, 0n));
     const answers = await Promise.all([postPayment(relayer.url, good), postPayment(relayer.url, rival)]);
     expect(answers.map((answer) => answer.status).sort()).to.deep.equal([202, 409]);
+  });
+});
+
+/** Backpressure: beyond `api.maxQueued` waiting requests, a submission waits for room and is then refused. */
+describe("relayer HTTP API: a full queue", function () {
+  let net: TestNetwork;
+  let relayer: Relayer;
+  let cleanup: () => Promise<void>;
+
+  before(async function () {
+    net = await deployTestNetwork();
+    const keys = await relayerKeys(net, 1);
+    const dir = await tempDir();
+    cleanup = dir.cleanup;
+    // Nothing leaves the queue (a long window), so it stays full.
+    const config = testConfig(net, dir.dir, "http://unused.invalid", {
+      batch: { windowMs: 600_000, maxItems: 1_000 },
+      api: { maxQueued: 2, queueWaitMs: 200 },
+    });
+    relayer = await startTestRelayer(config, keys, { transport: edrTransport(net) });
+  });
+
+  after(async function () {
+    await relayer.stop();
+    await net.close();
+    await cleanup();
+  });
+
+  it("QUEUE_FULL (503, Retry-After) after queueWaitMs, with nothing stored; the queued ones stay", async function () {
+    const payerKey = await customer(net, 1_000_00n);
+    for (const nonce of [0n, 1n]) {
+      const answer = await postPayment(
+        relayer.url,
+        await signPayment(net, payerKey, payment(net, payerKey, 1_00n, nonce)),
+      );
+      expect(answer.status).to.equal(202);
+    }
+    const started = Date.now();
+    const response = await fetch(`${relayer.url}/v1/payments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(await signPayment(net, payerKey, payment(net, payerKey, 1_00n, 2n))),
+    });
+    expect(response.status).to.equal(503);
+    expect(response.headers.get("retry-after")).to.equal("1");
+    expect(((await response.json()) as { error: { code: string } }).error.code).to.equal("QUEUE_FULL");
+    expect(Date.now() - started).to.be.at.least(190);
+    expect(await relayer.store.countByStatus()).to.include({ accepted: 2 });
   });
 });

@@ -108,6 +108,12 @@ export const API_ERRORS = {
     meaning: "The chain could not be read to validate the request; retry later.",
   },
   SHUTTING_DOWN: { number: 1502, status: 503, meaning: "The relayer is draining and accepts nothing new." },
+  QUEUE_FULL: {
+    number: 1503,
+    status: 503,
+    meaning:
+      "`api.maxQueued` requests already wait for a batch and none left within `api.queueWaitMs`; retry after `Retry-After` seconds.",
+  },
   // 16xx: cross-currency payments and quotes
   FX_NOT_ENABLED: {
     number: 1601,

@@ -44,6 +44,7 @@ export const postFxPayment = defineRoute({
     "DAILY_LIMIT_EXCEEDED",
     "CHAIN_UNAVAILABLE",
     "SHUTTING_DOWN",
+    "QUEUE_FULL",
   ],
   async handle({ body, client }, { intake }) {
     const { status, view } = await intake.fxPayment(body, client?.id);

@@ -36,6 +36,7 @@ export const postPayment = defineRoute({
     "DAILY_LIMIT_EXCEEDED",
     "CHAIN_UNAVAILABLE",
     "SHUTTING_DOWN",
+    "QUEUE_FULL",
   ],
   async handle({ body, client }, { intake }) {
     const { status, view } = await intake.payment(body, client?.id);

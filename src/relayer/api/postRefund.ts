@@ -37,6 +37,7 @@ export const postRefund = defineRoute({
     "REFUND_EXCEEDS_PAYMENT",
     "CHAIN_UNAVAILABLE",
     "SHUTTING_DOWN",
+    "QUEUE_FULL",
   ],
   async handle({ body, client }, { intake }) {
     const { status, view } = await intake.refund(body, client?.id);

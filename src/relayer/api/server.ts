@@ -175,6 +175,7 @@ export async function startApiServer(
       );
     } catch (error) {
       if (error instanceof ApiError) {
+        if (error.code === "QUEUE_FULL") response.setHeader("retry-after", "1");
         if (error.status >= 500)
           logger.warn({ route: label, code: error.code, details: error.details }, error.shortMessage);
         else logger.debug({ route: label, code: error.code, details: error.details }, error.shortMessage);

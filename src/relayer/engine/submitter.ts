@@ -30,6 +30,8 @@ export interface SubmitterDeps {
   wallets: () => ReadonlyMap<Address, HotWallet>;
   metrics: RelayerMetrics;
   logger: RelayerLogger;
+  /** Called after requests left the queue for a transaction (or failed before one). */
+  onDequeued?: () => void;
 }
 
 /** A promise and the function that resolves it. */
@@ -210,8 +212,12 @@ export class Submitter {
         },
       );
       if (failed > 0) logger.info({ failed }, "expired requests failed before submission");
+      if (failed > 0 || signed !== undefined) this.#deps.onDequeued?.();
       if (transactionId === undefined || signed === undefined) return false;
       this.lastError = undefined;
+      // Another wallet's loop that looked while these requests were claimed found nothing and went to sleep:
+      // wake it to take the next batch while this one is being sent.
+      this.kick();
       metrics.batchItems.observe({ kind }, signed.items);
       logger.info(
         { transaction: transactionId, wallet: address, hash: signed.attempt.hash, items: signed.items },

@@ -7,6 +7,8 @@ import type { ApiErrorCode } from "../api/errorCodes.ts";
  * customer's cross-currency payment (`FxSettlement.settleFxPayments`).
  */
 export type RequestKind = "payment" | "refund" | "fx";
+/** Every kind of request. */
+export const REQUEST_KINDS: readonly RequestKind[] = ["payment", "refund", "fx"];
 
 /**
  * Lifecycle of a payment or refund. `accepted`: stored, waiting for a batch. `submitted`: in a signed batch
