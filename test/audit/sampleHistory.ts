@@ -6,8 +6,6 @@
  * from CNY into HKD at a quote of the provider bank, two settled (one rounded up) and one skipped because the
  * quote is used up.
  */
-import { readFile } from "node:fs/promises";
-
 import type { network } from "hardhat";
 import {
   createWalletClient,
@@ -45,6 +43,7 @@ import {
   type Payment,
   type SignedPayment,
 } from "../../src/protocol/index.ts";
+import { deployOwnedSmartAccount } from "../helpers/smartAccount.ts";
 
 export const { CNY, HKD } = SAMPLE_CURRENCIES;
 
@@ -344,7 +343,7 @@ export async function writeSampleHistory(sample: SampleNetwork): Promise<SampleH
 
   // A smart-account payer (ERC-1271) whose owner key signs.
   const owner = privateKeyToAccount(generatePrivateKey());
-  const wallet = await deployOwnedSmartAccount(sample, owner.address);
+  const wallet = await deployOwnedSmartAccount(sample.actors.spare, sample.publicClient, owner.address);
   await confirmed(ledgerAs(actors.adminA).write.issueDeposits([wallet, CNY, 200_00n]));
   const walletPayment = await payment(wallet, merchants.harbourCafe.address, banks.C, 75_00n, 0n);
   const walletSigned = await sign(owner, walletPayment);
@@ -462,19 +461,4 @@ function asSigner(sample: SampleNetwork, account: PrivateKeyAccount): Signer {
     chain: sample.publicClient.chain,
     transport: custom(sample.connection.provider),
   }) as Signer;
-}
-
-/** Deploys the ERC-1271 test wallet (`test/contracts/utils/MockWallets.sol`) owned by `owner`. */
-async function deployOwnedSmartAccount(sample: SampleNetwork, owner: Address): Promise<Address> {
-  const artifact = JSON.parse(
-    await readFile("artifacts/test/contracts/utils/MockWallets.sol/OwnedSmartAccount.json", "utf8"),
-  ) as { abi: readonly unknown[]; bytecode: Hex };
-  const hash = await sample.actors.spare.deployContract({
-    abi: artifact.abi,
-    bytecode: artifact.bytecode,
-    args: [owner],
-  });
-  const receipt = await sample.publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.contractAddress == null) throw new Error("OwnedSmartAccount did not deploy");
-  return receipt.contractAddress;
 }

@@ -3,13 +3,14 @@ import type { AddressInfo } from "node:net";
 
 import { expect } from "chai";
 import type { Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import { ledgerTypes, toWirePayment, toWireRefund, type Payment } from "../../src/protocol/index.ts";
 import { hashApiKey } from "../../src/relayer/api/auth.ts";
 import { signWebhook, SIGNATURE_HEADER } from "../../src/relayer/engine/webhooks.ts";
 import type { Relayer } from "../../src/relayer/relayer.ts";
 import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
+import { deployOwnedSmartAccount } from "../helpers/smartAccount.ts";
 import { call, postPayment, waitForFinal } from "./helpers/http.ts";
 import {
   confirm,
@@ -96,6 +97,42 @@ for (const chain of ["Hardhat (EDR, in-process)", "Anvil"] as const) {
       expect(await ledgerAs(net, net.adminB).read.balanceOf([net.merchant, CNY])).to.be.at.least(total);
       const batches = new Set([...final.values()].map((view) => view.txHash));
       expect(batches.size).to.be.lessThan(ids.length, "payments share transactions");
+    });
+
+    it("settles a smart-account (ERC-1271) payer's payment next to an ECDSA payer's; refuses its wallet signed by another key", async function () {
+      const ownerKey = generatePrivateKey();
+      const wallet = await deployOwnedSmartAccount(
+        funder(net),
+        net.publicClient,
+        privateKeyToAccount(ownerKey).address,
+      );
+      await confirm(net, ledgerAs(net, net.adminA).write.issueDeposits([wallet, CNY, 10_00n]));
+      const ecdsaPayer = await customer(net, 10_00n);
+      // The owner signs the ledger's typed data for the wallet; the relayer asks the wallet (isValidSignature).
+      const byOwner = await signPayment(net, ownerKey, {
+        ...payment(net, ownerKey, 1_23n, 0n),
+        payer: wallet,
+      });
+      const byStranger = await signPayment(net, generatePrivateKey(), {
+        ...payment(net, ownerKey, 1_00n, 1n),
+        payer: wallet,
+      });
+      const plain = await signPayment(net, ecdsaPayer, payment(net, ecdsaPayer, 2_00n, 0n));
+
+      const before = await relayer.store.countByStatus();
+      const refused = await postPayment(relayer.url, byStranger);
+      expect(refused.status).to.equal(422);
+      expect(refused.body.error).to.include({ code: "SIGNATURE_INVALID" });
+      expect(await relayer.store.countByStatus()).to.deep.equal(before, "nothing stored");
+
+      const answers = await Promise.all([byOwner, plain].map((signed) => postPayment(relayer.url, signed)));
+      expect(answers.map((answer) => answer.status)).to.deep.equal([202, 202]);
+      const ids = [byOwner, plain].map((signed) => idOf(net, signed));
+      const final = await waitForFinal(relayer.url, ids, 60_000);
+      for (const id of ids) expect(final.get(id)).to.include({ status: "settled" });
+      const onChain = await settledOnChain(net);
+      for (const id of ids) expect(onChain.get(id)).to.equal(1);
+      expect(await ledgerAs(net, net.adminA).read.balanceOf([wallet, CNY])).to.equal(10_00n - 1_23n);
     });
 
     it("answers a payment sent again after it settled with its final status, and settles nothing twice", async function () {
