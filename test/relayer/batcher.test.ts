@@ -30,6 +30,19 @@ import {
 import { batchDue } from "../../src/relayer/engine/batchWindow.ts";
 import { batchGasLimit, calldataFloorGas, calldataTokens } from "../../src/relayer/engine/gas.ts";
 import type { StoredRequest } from "../../src/relayer/store/types.ts";
+import {
+  confirm,
+  customer,
+  deployTestNetwork,
+  first,
+  idOf,
+  ledgerAs,
+  payment,
+  relayerKeys,
+  signPayment,
+  CNY,
+  type TestNetwork,
+} from "./helpers/network.ts";
 
 const budgets = relayerConfigSchema.shape.batch.parse({});
 const domain = ledgerDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
@@ -138,7 +151,7 @@ describe("batcher", function () {
         Array.from({ length: 600 }, (_, i) => storedPayment(i, { unsigned: true })),
       );
       const fitting = fittingPrefix(many, budgets);
-      expect(fitting).to.equal(Math.floor((16_777_216 - 60_000) / 30_000));
+      expect(fitting).to.equal(Math.floor((16_777_216 - 100_000) / 30_000));
       expect(Number(batchGasBudget(many.slice(0, fitting), budgets))).to.be.at.most(16_777_216);
       const heavy = await storedPayment(0, { smartAccount: true });
       expect(fittingPrefix([heavy], { ...budgets, gasCap: 100_000 })).to.equal(1);
@@ -250,4 +263,61 @@ describe("batcher", function () {
       expect(isBudgetable([request])).to.equal(false, "FX batches are estimated");
     });
   });
+});
+
+/**
+ * `batch.gasLimit: "budget"` sends a batch with the budgeted gas limit and no estimate, so the budget must cover
+ * what the ledger really spends, above all for the small batches two wallets leave behind and in the worst
+ * case: every payee paid for the first time (its balance word written from zero).
+ */
+describe("batch gas budget against the ledger (EDR)", function () {
+  let net: TestNetwork;
+  let relayer: Address;
+
+  before(async function () {
+    net = await deployTestNetwork();
+    relayer = privateKeyToAccount(first(await relayerKeys(net, 1))).address;
+  });
+
+  after(async function () {
+    await net.close();
+  });
+
+  /** `count` payments, each from a new payer to a new merchant of bank B. */
+  async function freshPayments(count: number): Promise<StoredRequest[]> {
+    const requests: StoredRequest[] = [];
+    for (let i = 0; i < count; i++) {
+      const payerKey = await customer(net, 1_000_00n);
+      const payee = privateKeyToAccount(generatePrivateKey()).address;
+      await confirm(net, ledgerAs(net, net.adminB).write.openAccount([payee, CNY]));
+      const value = { ...payment(net, payerKey, 1_00n + BigInt(i), 0n), payee };
+      const signed = await signPayment(net, payerKey, value);
+      requests.push({
+        id: idOf(net, signed),
+        kind: "payment",
+        signer: value.payer.toLowerCase() as Address,
+        currency: value.currency,
+        nonce: value.nonce,
+        amount: value.amount,
+        deadline: value.deadline,
+        body: JSON.stringify(signed),
+        acceptedAt: 0,
+        status: "accepted",
+        attempts: 0,
+        seq: i,
+        updatedAt: 0,
+      });
+    }
+    return requests;
+  }
+
+  for (const count of [1, 2, 5, 20]) {
+    it(`covers a batch of ${count} to as many new merchants`, async function () {
+      const requests = await freshPayments(count);
+      const data = batchCalldata(requests);
+      const used = await net.publicClient.estimateGas({ account: relayer, to: net.deployment.ledger, data });
+      const limit = batchGasLimit(batchGasBudget(requests, budgets), data, 0, 16_777_216n);
+      expect(limit, `budget ${String(limit)} for ${String(used)} used`).to.be.at.least(used);
+    });
+  }
 });

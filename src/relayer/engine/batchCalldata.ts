@@ -37,8 +37,12 @@ interface FxBody {
   signature: Hex;
 }
 
-/** Fixed gas of one batch beyond its items: intrinsic, registry calls, Merkle root, `BatchSettled`. */
-const BATCH_OVERHEAD_GAS = 60_000;
+/**
+ * Fixed gas of one batch beyond its items: intrinsic, registry calls, Merkle root, `BatchSettled`. A batch of one
+ * payment to a merchant never paid before measures 109,478 gas and each further one about 24,000
+ * (`test/relayer/batcher.test.ts` checks the budget against the ledger), so the fixed part is about 86,000.
+ */
+const BATCH_OVERHEAD_GAS = 100_000;
 
 /**
  * The gas budgeted for one stored request when sizing a batch: the configured per-item figure, plus the
