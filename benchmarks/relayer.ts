@@ -16,8 +16,11 @@
  *   polling (automine). Two of them: `sequential` reads each receipt before the next send (the way a first
  *   relayer is written); `pipelined` signs the next transaction while the previous send is in flight and reads
  *   receipts alongside. The speedup is measured against whichever of the two was faster in the run.
- * - ours: `src/relayer` as configured below (SQLite store with fsync, batches, 2 hot wallets). With
- *   QRSETTLE_BENCH_BLOCK_MS set, it runs once more after the node switches to a block every that many ms.
+ * - ours: `src/relayer` as configured below (SQLite store with fsync, batches, 2 hot wallets), twice: saturated
+ *   like the naive ones (its throughput), then posted to at a steady 10× the faster naive relayer's rate, open
+ *   loop, after a warm-up at that rate (its latency at the throughput target; under saturation, latency is only
+ *   how long the queue has grown). With QRSETTLE_BENCH_BLOCK_MS set, it runs once more after the node switches
+ *   to a block every that many ms.
  *
  * Prints a table and writes benchmarks/results/relayer.json.
  */
@@ -76,6 +79,10 @@ const POLL_MS = 20;
 /** Sizes of the two runs; the environment may shrink them for a quick look. */
 const NAIVE_PAYMENTS = Number(process.env.QRSETTLE_BENCH_NAIVE_PAYMENTS ?? 1_500);
 const OUR_PAYMENTS = Number(process.env.QRSETTLE_BENCH_PAYMENTS ?? 20_000);
+/** Payments of the steady run, posted at 10× the faster naive relayer's rate: the latency at the target throughput. */
+const STEADY_PAYMENTS = Number(process.env.QRSETTLE_BENCH_STEADY_PAYMENTS ?? 10_000);
+/** Payments posted, at the same rate and not measured, before the steady run's. */
+const WARMUP_PAYMENTS = 3_000;
 /**
  * Another checkout of the project (its root, with `src/` and `node_modules`), e.g. `git archive HEAD src
  * package.json` unpacked next to a link to node_modules: its relayer runs first with the same configuration
@@ -355,7 +362,20 @@ async function load(
   bodies: string[],
   client: PublicClient,
   pids: { relayer: number | undefined; node: number | undefined },
+  /** Post at this steady rate (open loop) instead of as fast as the relayer answers. */
+  ratePerSecond?: number,
 ): Promise<RunResult> {
+  type FeedPage = { items: { id: string }[]; next: string };
+  const feed = async (since: string) =>
+    JSON.parse(
+      (await send(url, "GET", `/v1/payments?status=settled&since=${since}&limit=1000`)).text,
+    ) as FeedPage;
+  // Payments settled before this run (a warm-up) are in the feed already: start after them.
+  let since = "0";
+  for (let page = await feed(since); ; page = await feed(since)) {
+    since = page.next;
+    if (page.items.length < 1000) break;
+  }
   const acceptedAt = new Map<string, number>();
   const postedAt = new Map<string, number>();
   const settledAt = new Map<string, number>();
@@ -369,6 +389,10 @@ async function load(
   let next = 0;
   const poster = async () => {
     for (let index = next++; index < bodies.length; index = next++) {
+      if (ratePerSecond !== undefined) {
+        const wait = started + (index * 1000) / ratePerSecond - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       const posted = performance.now();
       const { status, text } = await send(url, "POST", "/v1/payments", bodies[index]);
       if (status !== 202) throw new Error(`${name}: payment ${index} answered ${status}: ${text}`);
@@ -377,12 +401,10 @@ async function load(
       postedAt.set(id, posted);
     }
   };
-  let since = "0";
   let polling = true;
   const poller = async () => {
     while (polling) {
-      const { text } = await send(url, "GET", `/v1/payments?status=settled&since=${since}&limit=1000`);
-      const page = JSON.parse(text) as { items: { id: string }[]; next: string };
+      const page = await feed(since);
       const now = performance.now();
       for (const item of page.items) if (!settledAt.has(item.id)) settledAt.set(item.id, now);
       since = page.next;
@@ -490,7 +512,13 @@ async function main(): Promise<void> {
     ];
 
     progress(
-      `funding payers and signing ${2 * NAIVE_PAYMENTS + (BASELINE_ROOT === undefined ? 1 : 2) * OUR_PAYMENTS} payments`,
+      `funding payers and signing ${
+        2 * NAIVE_PAYMENTS +
+        (BASELINE_ROOT === undefined ? 1 : 2) * OUR_PAYMENTS +
+        (BLOCK_MS > 0 ? OUR_PAYMENTS : 0) +
+        STEADY_PAYMENTS +
+        WARMUP_PAYMENTS
+      } payments`,
     );
     const hasher = await createTypedDataHasher(domain);
     /** Signed payments from count / 50 payers, interleaved as independent customers' payments arrive. */
@@ -535,6 +563,8 @@ async function main(): Promise<void> {
     };
     const ourBodies = await signAll(OUR_PAYMENTS);
     const timedBodies = BLOCK_MS > 0 ? await signAll(OUR_PAYMENTS) : [];
+    const steadyBodies = await signAll(STEADY_PAYMENTS);
+    const warmupBodies = await signAll(WARMUP_PAYMENTS);
     const baselineBodies = BASELINE_ROOT === undefined ? [] : await signAll(OUR_PAYMENTS);
 
     const runNaive = async (mode: NaiveMode, key: Hex): Promise<RunResult> => {
@@ -567,7 +597,13 @@ async function main(): Promise<void> {
     const sequentialResult = await runNaive("sequential", sequentialKey);
     const pipelinedResult = await runNaive("pipelined", pipelinedKey);
 
-    const runOurs = async (name: string, root: string, keys: Hex[], bodies: string[]): Promise<RunResult> => {
+    const runOurs = async (
+      name: string,
+      root: string,
+      keys: Hex[],
+      bodies: string[],
+      ratePerSecond?: number,
+    ): Promise<RunResult> => {
       progress(`${name}: ${bodies.length} payments`);
       const config: RelayerConfigInput = {
         instanceId: "benchmark",
@@ -597,10 +633,26 @@ async function main(): Promise<void> {
         { QRSETTLE_RELAYER_KEYS: keys.join(",") },
         /listening on (http:\/\/\S+)/,
       );
-      const result = await load(name, ours.match[1] as string, bodies, client, {
-        relayer: ours.child.pid,
-        node: node.child.pid,
-      });
+      if (ratePerSecond !== undefined) {
+        // A freshly started process runs cold for its first seconds (JIT, caches): warm it at the same rate.
+        progress(`${name}: warming up with ${warmupBodies.length} payments`);
+        await load(
+          `${name} (warm-up)`,
+          ours.match[1] as string,
+          warmupBodies,
+          client,
+          { relayer: ours.child.pid, node: node.child.pid },
+          ratePerSecond,
+        );
+      }
+      const result = await load(
+        name,
+        ours.match[1] as string,
+        bodies,
+        client,
+        { relayer: ours.child.pid, node: node.child.pid },
+        ratePerSecond,
+      );
       await stopChild(ours.child);
       progress(JSON.stringify(result));
       return result;
@@ -615,6 +667,15 @@ async function main(): Promise<void> {
             baselineBodies,
           );
     const ourResult = await runOurs("ours (batched)", ROOT, ourKeys, ourBodies);
+    const fasterNaive = Math.max(sequentialResult.paymentsPerSecond, pipelinedResult.paymentsPerSecond);
+    const steadyRate = 10 * fasterNaive;
+    const steadyResult = await runOurs(
+      `ours at ${steadyRate}/s offered (10x naive)`,
+      ROOT,
+      ourKeys,
+      steadyBodies,
+      steadyRate,
+    );
     let timedResult: RunResult | undefined;
     if (BLOCK_MS > 0) {
       progress(`the node now mines a block every ${BLOCK_MS} ms`);
@@ -635,6 +696,7 @@ async function main(): Promise<void> {
       pipelinedResult,
       ...(baselineResult ? [baselineResult] : []),
       ourResult,
+      steadyResult,
       ...(timedResult ? [timedResult] : []),
     ].map((r) => ({
       relayer: r.relayer,
@@ -657,6 +719,11 @@ async function main(): Promise<void> {
     console.log(
       `automine: our p99 ${ourResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(blockMs)} ms each under load, each block one of our batches) = ${latencyTargetMs} ms`,
     );
+    const steadyBlockMs = (steadyResult.seconds * 1000) / Math.max(1, steadyResult.blocks);
+    const steadyTargetMs = Math.round(OUR_CONFIG.batch.windowMs + 2 * steadyBlockMs);
+    console.log(
+      `automine at ${steadyRate}/s offered: our p99 ${steadyResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(steadyBlockMs)} ms each) = ${steadyTargetMs} ms`,
+    );
     const timedTargetMs = OUR_CONFIG.batch.windowMs + 2 * BLOCK_MS;
     if (timedResult !== undefined)
       console.log(
@@ -668,17 +735,30 @@ async function main(): Promise<void> {
       `${JSON.stringify(
         {
           description:
-            "End-to-end payments/s (first POST to last settled seen) and accept-to-settled latency, ours and two naive relayers (one settlePayments transaction per payment: sequential, reading each receipt before the next send; pipelined, signing ahead and reading receipts alongside sends in nonce order), against one local `hardhat node` (automine), load generator with 64 requests in flight, all on this machine. `speedup` is against the faster of the two naive relayers in the run (`speedupOver`).",
+            "End-to-end payments/s (first POST to last settled seen) and accept-to-settled latency, ours (saturated, and at a steady 10x the faster naive relayer's rate after a warm-up: `atTenTimesNaive`) and two naive relayers (one settlePayments transaction per payment: sequential, reading each receipt before the next send; pipelined, signing ahead and reading receipts alongside sends in nonce order), against one local `hardhat node` (automine), load generator with 64 requests in flight, all on this machine. `speedup` is against the faster of the two naive relayers in the run (`speedupOver`).",
           measuredAt: new Date().toISOString(),
           node: process.version,
           cpu: cpus()[0]?.model ?? "unknown",
           cores: cpus().length,
           ourConfig: OUR_CONFIG,
-          results: [sequentialResult, pipelinedResult, ourResult, ...(timedResult ? [timedResult] : [])],
+          results: [
+            sequentialResult,
+            pipelinedResult,
+            ourResult,
+            steadyResult,
+            ...(timedResult ? [timedResult] : []),
+          ],
           speedupOver: naiveResult.relayer,
           speedup: Number(speedup.toFixed(1)),
           latencyTargetMs,
           meanBlockIntervalMs: Math.round(blockMs),
+          atTenTimesNaive: {
+            offeredPerSecond: steadyRate,
+            paymentsPerSecond: steadyResult.paymentsPerSecond,
+            latencyP99Ms: steadyResult.latencyP99Ms,
+            latencyTargetMs: steadyTargetMs,
+            meanBlockIntervalMs: Math.round(steadyBlockMs),
+          },
           ...(timedResult === undefined
             ? {}
             : {

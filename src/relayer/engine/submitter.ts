@@ -174,7 +174,10 @@ export class Submitter {
         const decision = batchDue(queue, now, maxItems, this.#flushing ? 0 : config.batch.windowMs);
         if (decision.due) {
           try {
-            sent = (await this.#submit(address, kind, maxItems)) || sent;
+            if (await this.#submit(address, kind, maxItems)) sent = true;
+            // Due, yet nothing to take: another wallet's claim holds the requests. Look again soon, not after
+            // the idle wait: the claim may end without waking this loop.
+            else waitMs = Math.min(waitMs, config.chain.pollIntervalMs);
           } catch (error) {
             this.lastError = error instanceof RelayerError ? error.shortMessage : rpcErrorMessage(error);
             this.#refusedUntil = Date.now() + BACKOFF_MS;
