@@ -1,7 +1,7 @@
 import { createKeccak } from "hash-wasm";
 import { hashDomain, keccak256, stringToHex, type Hex } from "viem";
 
-import type { LedgerDomain } from "../protocol/eip712.ts";
+import { EIP712_DOMAIN_TYPES, type LedgerDomain } from "../protocol/eip712.ts";
 import type { Payment, Refund } from "../protocol/types.ts";
 
 const PAYMENT_TYPEHASH = keccak256(
@@ -35,14 +35,7 @@ export async function createLedgerHasher(domain: LedgerDomain): Promise<LedgerHa
   const keccak = await createKeccak(256);
   const separator = hashDomain({
     domain,
-    types: {
-      EIP712Domain: [
-        { name: "name", type: "string" },
-        { name: "version", type: "string" },
-        { name: "chainId", type: "uint256" },
-        { name: "verifyingContract", type: "address" },
-      ],
-    },
+    types: EIP712_DOMAIN_TYPES,
   }).slice(2);
   const hash = (hex: string): string => keccak.init().update(Buffer.from(hex, "hex")).digest("hex");
   const digest = (structHex: string): Hex => `0x${hash(`1901${separator}${hash(structHex)}`)}`;

@@ -1,7 +1,7 @@
 import { hashDomain, type Address, type Hex, type PublicClient } from "viem";
 
 import type { Deployment } from "../deploy/network.ts";
-import { ledgerDomain } from "../protocol/eip712.ts";
+import { EIP712_DOMAIN_TYPES, ledgerDomain } from "../protocol/eip712.ts";
 import { fxSettlementAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import { AuditError } from "./errors.ts";
 
@@ -14,15 +14,6 @@ export type AuditedDeployment = Pick<Deployment, "chainId" | "registry" | "ledge
   /** First block to read; found on the chain when absent. */
   deployBlock?: bigint;
 };
-
-const EIP712_DOMAIN_TYPES = {
-  EIP712Domain: [
-    { name: "name", type: "string" },
-    { name: "version", type: "string" },
-    { name: "chainId", type: "uint256" },
-    { name: "verifyingContract", type: "address" },
-  ],
-} as const;
 
 /**
  * Checks that the endpoint serves the deployment the file describes: the same chain id, contract code at

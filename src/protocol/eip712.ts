@@ -6,6 +6,19 @@ export const LEDGER_DOMAIN_NAME = "QRSettle";
 export const LEDGER_DOMAIN_VERSION = "1";
 
 /**
+ * The EIP-712 domain type of the ledger's and the FX module's domains (name, version, chain id, contract), for
+ * hashing a domain separator or serving the types to a wallet.
+ */
+export const EIP712_DOMAIN_TYPES = {
+  EIP712Domain: [
+    { name: "name", type: "string" },
+    { name: "version", type: "string" },
+    { name: "chainId", type: "uint256" },
+    { name: "verifyingContract", type: "address" },
+  ],
+} as const;
+
+/**
  * EIP-712 types of the messages customers sign. Any wallet can sign with these and the ledger's domain,
  * without our SDK; the relayer serves them at `GET /v1/eip712`. They must equal the type strings in
  * `contracts/libraries/PaymentHashLib.sol` (a test checks it).

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 
 import { getAddress, type Address, type Hex, type PublicClient, type Transport } from "viem";
 
-import { ledgerDomain, ledgerTypes } from "../protocol/eip712.ts";
+import { EIP712_DOMAIN_TYPES, ledgerDomain, ledgerTypes } from "../protocol/eip712.ts";
 import { fxDomain, fxTypes, type FxQuote } from "../protocol/fx.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import { ROUTES } from "./api/routes.ts";
@@ -329,30 +329,14 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     head: () => tracker.head,
     eip712: {
       domain: { ...domain, chainId },
-      types: {
-        EIP712Domain: [
-          { name: "name", type: "string" },
-          { name: "version", type: "string" },
-          { name: "chainId", type: "uint256" },
-          { name: "verifyingContract", type: "address" },
-        ],
-        ...ledgerTypes,
-      },
+      types: { ...EIP712_DOMAIN_TYPES, ...ledgerTypes },
       primaryTypes: Object.keys(ledgerTypes),
       ...(fx === undefined
         ? {}
         : {
             fx: {
               domain: fx.domain,
-              types: {
-                EIP712Domain: [
-                  { name: "name", type: "string" },
-                  { name: "version", type: "string" },
-                  { name: "chainId", type: "uint256" },
-                  { name: "verifyingContract", type: "address" },
-                ],
-                ...fxTypes,
-              },
+              types: { ...EIP712_DOMAIN_TYPES, ...fxTypes },
               primaryTypes: Object.keys(fxTypes),
             },
           }),
