@@ -1,6 +1,6 @@
 import { wireSignedFxPaymentSchema } from "../../protocol/fxWire.ts";
 import { defineRoute } from "./route.ts";
-import { SUBMIT_ERRORS, submitResponses } from "./schemas.ts";
+import { PAYMENT_CHECK_ERRORS, SUBMIT_ERRORS, SUBMIT_STATE_ERRORS, submitResponses } from "./schemas.ts";
 
 /** `POST /v1/fx-payments`: a customer's signed cross-currency payment with its signed quote, validated and queued. */
 export const postFxPayment = defineRoute({
@@ -26,25 +26,8 @@ export const postFxPayment = defineRoute({
     "QUOTE_INVALID",
     "QUOTE_EXPIRED",
     "QUOTE_EXHAUSTED",
-    "SIGNATURE_MALFORMED",
-    "SIGNATURE_MALLEABLE",
-    "SIGNATURE_INVALID",
-    "PAYMENT_EXPIRED",
-    "CURRENCY_NOT_SUPPORTED",
-    "UNKNOWN_BANK",
-    "PAYER_NOT_CUSTOMER",
-    "PAYER_FROZEN",
-    "PAYEE_NOT_CUSTOMER",
-    "PAYEE_FROZEN",
-    "NONCE_USED",
-    "NONCE_IN_QUEUE",
-    "NONCE_OUT_OF_WINDOW",
-    "AMOUNT_INVALID",
-    "INSUFFICIENT_BALANCE",
-    "DAILY_LIMIT_EXCEEDED",
-    "CHAIN_UNAVAILABLE",
-    "SHUTTING_DOWN",
-    "QUEUE_FULL",
+    ...PAYMENT_CHECK_ERRORS,
+    ...SUBMIT_STATE_ERRORS,
   ],
   async handle({ body, client }, { intake }) {
     const { status, view } = await intake.fxPayment(body, client?.id);

@@ -1,6 +1,6 @@
 import { wireSignedPaymentSchema } from "../../protocol/wire.ts";
 import { defineRoute } from "./route.ts";
-import { SUBMIT_ERRORS, submitResponses } from "./schemas.ts";
+import { PAYMENT_CHECK_ERRORS, SUBMIT_ERRORS, SUBMIT_STATE_ERRORS, submitResponses } from "./schemas.ts";
 
 /** `POST /v1/payments`: a customer's signed payment, validated and queued. */
 export const postPayment = defineRoute({
@@ -16,28 +16,7 @@ export const postPayment = defineRoute({
   mutating: true,
   body: wireSignedPaymentSchema,
   responses: submitResponses,
-  errors: [
-    ...SUBMIT_ERRORS,
-    "SIGNATURE_MALFORMED",
-    "SIGNATURE_MALLEABLE",
-    "SIGNATURE_INVALID",
-    "PAYMENT_EXPIRED",
-    "CURRENCY_NOT_SUPPORTED",
-    "UNKNOWN_BANK",
-    "PAYER_NOT_CUSTOMER",
-    "PAYER_FROZEN",
-    "PAYEE_NOT_CUSTOMER",
-    "PAYEE_FROZEN",
-    "NONCE_USED",
-    "NONCE_IN_QUEUE",
-    "NONCE_OUT_OF_WINDOW",
-    "AMOUNT_INVALID",
-    "INSUFFICIENT_BALANCE",
-    "DAILY_LIMIT_EXCEEDED",
-    "CHAIN_UNAVAILABLE",
-    "SHUTTING_DOWN",
-    "QUEUE_FULL",
-  ],
+  errors: [...SUBMIT_ERRORS, ...PAYMENT_CHECK_ERRORS, ...SUBMIT_STATE_ERRORS],
   async handle({ body, client }, { intake }) {
     const { status, view } = await intake.payment(body, client?.id);
     return { status, body: view };

@@ -1,6 +1,6 @@
 import { wireSignedRefundSchema } from "../../protocol/wire.ts";
 import { defineRoute } from "./route.ts";
-import { SUBMIT_ERRORS, submitResponses } from "./schemas.ts";
+import { SUBMIT_ERRORS, SUBMIT_STATE_ERRORS, submitResponses } from "./schemas.ts";
 
 /** `POST /v1/refunds`: a merchant's signed refund of a settled payment, validated and queued. */
 export const postRefund = defineRoute({
@@ -35,9 +35,7 @@ export const postRefund = defineRoute({
     "PAYMENT_NOT_SETTLED",
     "INSUFFICIENT_BALANCE",
     "REFUND_EXCEEDS_PAYMENT",
-    "CHAIN_UNAVAILABLE",
-    "SHUTTING_DOWN",
-    "QUEUE_FULL",
+    ...SUBMIT_STATE_ERRORS,
   ],
   async handle({ body, client }, { intake }) {
     const { status, view } = await intake.refund(body, client?.id);

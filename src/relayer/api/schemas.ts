@@ -45,3 +45,26 @@ export const SUBMIT_ERRORS = [
   "UNAUTHORIZED",
   "RATE_LIMITED",
 ] as const;
+
+/** Errors every `POST` of a signed request can answer when the relayer cannot take it now, whatever it is. */
+export const SUBMIT_STATE_ERRORS = ["CHAIN_UNAVAILABLE", "SHUTTING_DOWN", "QUEUE_FULL"] as const;
+
+/** The checks of a signed payment, same-currency or cross-currency, in the order they run. */
+export const PAYMENT_CHECK_ERRORS = [
+  "SIGNATURE_MALFORMED",
+  "SIGNATURE_MALLEABLE",
+  "SIGNATURE_INVALID",
+  "PAYMENT_EXPIRED",
+  "CURRENCY_NOT_SUPPORTED",
+  "UNKNOWN_BANK",
+  "PAYER_NOT_CUSTOMER",
+  "PAYER_FROZEN",
+  "PAYEE_NOT_CUSTOMER",
+  "PAYEE_FROZEN",
+  "NONCE_USED",
+  "NONCE_IN_QUEUE",
+  "NONCE_OUT_OF_WINDOW",
+  "AMOUNT_INVALID",
+  "INSUFFICIENT_BALANCE",
+  "DAILY_LIMIT_EXCEEDED",
+] as const;
