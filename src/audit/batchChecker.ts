@@ -5,7 +5,7 @@ import { decodePaymentTerms } from "../protocol/events.ts";
 import { settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import type { SignedPayment } from "../protocol/types.ts";
 import type { AuditEvent } from "./decodeLog.ts";
-import { isValidErc1271Signature } from "./erc1271.ts";
+import { auditErc1271Signature } from "./erc1271.ts";
 import type { Evidence, FindingCollector } from "./findings.ts";
 import type { LedgerHasher } from "./ledgerHasher.ts";
 import type { LedgerReplay } from "./ledgerReplay.ts";
@@ -370,23 +370,15 @@ export class BatchChecker {
 
   async #checkWalletSignature(signed: SignedPayment, digest: Hex, item: ItemEvent): Promise<void> {
     const { client, ledger, findings } = this.#context;
-    const valid = await isValidErc1271Signature(client, {
+    const valid = await auditErc1271Signature(client, findings, "signatures.payer", {
       account: signed.payment.payer,
       digest,
       signature: signed.signature,
       blockNumber: BigInt(item.at.blockNumber),
       ledger,
+      evidence: item.at,
     });
-    if (valid === undefined) {
-      findings.examined("signatures.payer");
-      findings.fail({
-        check: "signatures.payer",
-        message: "an ERC-1271 signature could not be checked: the node has no state for that block",
-        evidence: item.at,
-      });
-      return;
-    }
-    this.#judgeSignature(item, valid);
+    if (valid !== undefined) this.#judgeSignature(item, valid);
   }
 
   /** The ledger settles an item only with a valid signature, and skips it as InvalidSignature only without. */

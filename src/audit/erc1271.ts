@@ -1,5 +1,7 @@
 import { encodeFunctionData, size, type Address, type Hex, type PublicClient } from "viem";
 
+import type { Evidence, FindingCollector } from "./findings.ts";
+
 /** The ERC-1271 answer that means "valid". */
 const MAGIC_VALUE = "0x1626ba7e";
 /** Gas the ledger gives a wallet's `isValidSignature` (`SignatureLib.ERC1271_GAS`). */
@@ -54,6 +56,33 @@ export async function isValidErc1271Signature(
     }
   }
   return answered ? false : undefined;
+}
+
+/**
+ * `isValidErc1271Signature` within an audit check: when the node cannot answer for that block, the signature is
+ * counted under `check` and fails it with `evidence`, since nobody could verify it.
+ *
+ * @example
+ * const valid = await auditErc1271Signature(client, findings, "signatures.payer", { ...request, evidence });
+ */
+export async function auditErc1271Signature(
+  client: PublicClient,
+  findings: FindingCollector,
+  check: "signatures.payer" | "signatures.refund",
+  request: Parameters<typeof isValidErc1271Signature>[1] & { evidence: Evidence },
+): Promise<boolean | undefined> {
+  const { evidence, ...call } = request;
+  const valid = await isValidErc1271Signature(client, call);
+  if (valid === undefined) {
+    findings.examined(check);
+    const what = check === "signatures.refund" ? "refund signature" : "signature";
+    findings.fail({
+      check,
+      message: `an ERC-1271 ${what} could not be checked: the node has no state for that block`,
+      evidence,
+    });
+  }
+  return valid;
 }
 
 /** Gas of the transaction envelope of an `eth_call`, so the wallet itself gets the ledger's 200,000. */

@@ -13,7 +13,7 @@ import { fxSettlementAbi } from "../protocol/generated/abi.ts";
 import { REJECT_REASONS } from "../protocol/reasons.ts";
 import type { BatchCheckerContext } from "./batchChecker.ts";
 import type { AuditEvent } from "./decodeLog.ts";
-import { isValidErc1271Signature } from "./erc1271.ts";
+import { auditErc1271Signature } from "./erc1271.ts";
 import type { Evidence } from "./findings.ts";
 import { toRecoverableCompact } from "./signerRecoverer.ts";
 import { TransactionChecker } from "./transactionChecker.ts";
@@ -416,22 +416,14 @@ export class FxChecker extends TransactionChecker<FxTransactionEvent> {
     const payer = request.payment.payer.toLowerCase();
     if (BigInt(payer) === 0n) return false;
     if ((await this.#recover(id, request.payerSignature)) === payer) return true;
-    const valid = await isValidErc1271Signature(client, {
+    return auditErc1271Signature(client, findings, "signatures.payer", {
       account: request.payment.payer,
       digest: id,
       signature: request.payerSignature,
       blockNumber: BigInt(item.at.blockNumber),
       ledger: this.#fx,
+      evidence: item.at,
     });
-    if (valid === undefined) {
-      findings.examined("signatures.payer");
-      findings.fail({
-        check: "signatures.payer",
-        message: "an ERC-1271 signature could not be checked: the node has no state for that block",
-        evidence: item.at,
-      });
-    }
-    return valid;
   }
 
   /** Whether a relayer key of the quote's provider bank signed it, at a usable rate (`_isSignedByProvider`). */

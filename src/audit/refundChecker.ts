@@ -3,7 +3,7 @@ import { decodeFunctionData, type Hex } from "viem";
 import { settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import type { BatchCheckerContext } from "./batchChecker.ts";
 import type { AuditEvent } from "./decodeLog.ts";
-import { isValidErc1271Signature } from "./erc1271.ts";
+import { auditErc1271Signature } from "./erc1271.ts";
 import { toRecoverableCompact } from "./signerRecoverer.ts";
 import { TransactionChecker } from "./transactionChecker.ts";
 
@@ -186,21 +186,13 @@ export class RefundChecker extends TransactionChecker<RefundEvent> {
       const [signer] = await recoverer.recover([{ digest: refundId, signature: compact }]);
       if (signer === payee) return true;
     }
-    const valid = await isValidErc1271Signature(client, {
+    return auditErc1271Signature(client, findings, "signatures.refund", {
       account: request.payment.payee,
       digest: refundId,
       signature: request.signature,
       blockNumber: BigInt(event.at.blockNumber),
       ledger,
+      evidence: event.at,
     });
-    if (valid === undefined) {
-      findings.examined("signatures.refund");
-      findings.fail({
-        check: "signatures.refund",
-        message: "an ERC-1271 refund signature could not be checked: the node has no state for that block",
-        evidence: event.at,
-      });
-    }
-    return valid;
   }
 }
