@@ -1,13 +1,14 @@
 import { expect } from "chai";
-import { getAbiItem, type Hex } from "viem";
+import type { Hex } from "viem";
 
-import { settlementLedgerAbi, type WireSignedPayment } from "../../src/protocol/index.ts";
+import type { WireSignedPayment } from "../../src/protocol/index.ts";
 import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
 import { call, postPayment } from "./helpers/http.ts";
 import {
   customer,
   deployTestNetwork,
   idOf,
+  outcomeLogs,
   payment,
   relayerKeys,
   signPaymentFast,
@@ -26,8 +27,6 @@ const PER_PAYER = 50;
 const KILLS_DURING_LOAD = 6;
 const KILLS_AFTER_LOAD = 3;
 
-const paymentSettled = getAbiItem({ abi: settlementLedgerAbi, name: "PaymentSettled" });
-const paymentRejected = getAbiItem({ abi: settlementLedgerAbi, name: "PaymentRejected" });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (low: number, high: number) => low + Math.random() * (high - low);
 
@@ -140,16 +139,7 @@ describe("relayer crash safety: SIGKILL at random moments under load", function 
       if (statuses.size < ids.length) await sleep(200);
     }
 
-    const settledLogs = await net.publicClient.getLogs({
-      address: net.deployment.ledger,
-      event: paymentSettled,
-      fromBlock,
-    });
-    const rejectedLogs = await net.publicClient.getLogs({
-      address: net.deployment.ledger,
-      event: paymentRejected,
-      fromBlock,
-    });
+    const { settled: settledLogs, rejected: rejectedLogs } = await outcomeLogs(net, fromBlock);
     const settledOnChain = settledLogs.map((log) => String(log.args.paymentId));
 
     expect(killsDuringLoad).to.be.at.least(1, "killed while payments arrived");

@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import { getAbiItem } from "viem";
 
-import { settlementLedgerAbi, type WireSignedPayment } from "../../src/protocol/index.ts";
+import type { WireSignedPayment } from "../../src/protocol/index.ts";
 import type { Relayer } from "../../src/relayer/relayer.ts";
 import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
 import { startFaultProxy, type Fault, type FaultProxy } from "./helpers/faultProxy.ts";
@@ -10,15 +9,13 @@ import {
   customer,
   deployTestNetwork,
   idOf,
+  outcomeLogs,
   payment,
   relayerKeys,
   signPaymentFast,
   type TestNetwork,
 } from "./helpers/network.ts";
 import { startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
-
-const paymentSettled = getAbiItem({ abi: settlementLedgerAbi, name: "PaymentSettled" });
-const paymentRejected = getAbiItem({ abi: settlementLedgerAbi, name: "PaymentRejected" });
 
 /** Posts until acknowledged: a relayer that cannot read the chain answers 503 and the client retries. */
 async function postUntilAccepted(url: string, signed: WireSignedPayment): Promise<void> {
@@ -81,16 +78,7 @@ describe("relayer under JSON-RPC faults", function () {
       const final = await waitForFinal(relayer.url, ids, 90_000);
       expect([...final.values()].map((view) => view.status)).to.deep.equal(ids.map(() => "settled"));
 
-      const settled = await net.publicClient.getLogs({
-        address: net.deployment.ledger,
-        event: paymentSettled,
-        fromBlock,
-      });
-      const rejected = await net.publicClient.getLogs({
-        address: net.deployment.ledger,
-        event: paymentRejected,
-        fromBlock,
-      });
+      const { settled, rejected } = await outcomeLogs(net, fromBlock);
       const onChain = settled.map((log) => String(log.args.paymentId));
       expect(onChain.length).to.equal(new Set(onChain).size, "no payment settled twice");
       expect(new Set(onChain)).to.deep.equal(new Set(ids));

@@ -234,14 +234,20 @@ export function signPaymentFast(net: TestNetwork, payerKey: Hex, value: Payment)
 }
 
 const paymentSettled = getAbiItem({ abi: settlementLedgerAbi, name: "PaymentSettled" });
+const paymentRejected = getAbiItem({ abi: settlementLedgerAbi, name: "PaymentRejected" });
+
+/** The ledger's `PaymentSettled` and `PaymentRejected` logs on the canonical chain since `fromBlock`. */
+export async function outcomeLogs(net: TestNetwork, fromBlock = 0n) {
+  const [settled, rejected] = await Promise.all([
+    net.publicClient.getLogs({ address: net.deployment.ledger, event: paymentSettled, fromBlock }),
+    net.publicClient.getLogs({ address: net.deployment.ledger, event: paymentRejected, fromBlock }),
+  ]);
+  return { settled, rejected };
+}
 
 /** Every `PaymentSettled` id on the ledger's canonical chain, with how many times it appears. */
 export async function settledOnChain(net: TestNetwork): Promise<Map<string, number>> {
-  const logs = await net.publicClient.getLogs({
-    address: net.deployment.ledger,
-    event: paymentSettled,
-    fromBlock: 0n,
-  });
+  const { settled: logs } = await outcomeLogs(net);
   const counts = new Map<string, number>();
   for (const log of logs) {
     const id = String(log.args.paymentId);
