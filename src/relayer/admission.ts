@@ -100,6 +100,14 @@ export class Admission {
     );
   }
 
+  /** Lets the longest-waiting submission in. */
+  #admitNext(): void {
+    const waiter = this.#waiters.shift() as Waiter;
+    clearTimeout(waiter.timer);
+    this.#inCheck++;
+    waiter.resolve();
+  }
+
   /** While anyone waits: count the queue, let in as many as fit, and wait for a batch or `RECOUNT_MS`. */
   async #pump(): Promise<void> {
     if (this.#pumping) return;
@@ -112,10 +120,7 @@ export class Admission {
         this.#acceptedSince = 0;
         let admitted = false;
         while (this.#waiters.length > 0 && this.#hasRoom()) {
-          const waiter = this.#waiters.shift() as Waiter;
-          clearTimeout(waiter.timer);
-          this.#inCheck++;
-          waiter.resolve();
+          this.#admitNext();
           admitted = true;
         }
         if (admitted) this.#deps.onWaiting?.(this.#waiters.length);
@@ -131,11 +136,7 @@ export class Admission {
       }
     } catch {
       // The store could not count: let everyone in rather than stall intake; the checks that follow read it too.
-      for (const waiter of this.#waiters.splice(0)) {
-        clearTimeout(waiter.timer);
-        this.#inCheck++;
-        waiter.resolve();
-      }
+      while (this.#waiters.length > 0) this.#admitNext();
       this.#deps.onWaiting?.(0);
     } finally {
       this.#pumping = false;

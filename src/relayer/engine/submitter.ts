@@ -8,7 +8,14 @@ import type { RelayerConfig } from "../config.ts";
 import { RelayerError } from "../errors.ts";
 import type { RelayerLogger } from "../logger.ts";
 import type { RelayerMetrics } from "../metrics.ts";
-import type { BatchPlan, NewAttempt, RelayerStore, RequestKind, StoredRequest } from "../store/types.ts";
+import {
+  REQUEST_KINDS,
+  type BatchPlan,
+  type NewAttempt,
+  type RelayerStore,
+  type RequestKind,
+  type StoredRequest,
+} from "../store/types.ts";
 import { batchCalldata, batchGasBudget, fittingPrefix, isBudgetable } from "./batchCalldata.ts";
 import { batchDue } from "./batchWindow.ts";
 import type { Broadcaster } from "./broadcaster.ts";
@@ -45,7 +52,7 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 
 /** The kinds of request this configuration sends: cross-currency payments only with an FX contract. */
 function kindsOf(config: RelayerConfig): RequestKind[] {
-  return config.chain.fx === undefined ? ["payment", "refund"] : ["payment", "refund", "fx"];
+  return REQUEST_KINDS.filter((kind) => kind !== "fx" || config.chain.fx !== undefined);
 }
 
 /** Most requests of a kind in one transaction. */
