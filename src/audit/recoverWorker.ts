@@ -1,12 +1,13 @@
 /**
  * Worker thread of {@link SignerRecoverer}: recovers the signers of EIP-2098 compact signatures with
- * libsecp256k1 (WebAssembly), exactly as the ledger's `ecrecover` path does: a high-s signature, or one
+ * libsecp256k1 (native where it loads, else WebAssembly: `recoverPublicKey`), exactly as the ledger's `ecrecover` path does: a high-s signature, or one
  * that does not recover, yields the zero address.
  */
 import { parentPort } from "node:worker_threads";
 
 import { createKeccak } from "hash-wasm";
-import * as secp256k1 from "tiny-secp256k1";
+
+import { recoverPublicKey, SECP256K1_HALF_ORDER } from "../crypto/secp256k1.ts";
 
 /** A chunk of work: `count` 32-byte digests and `count` 64-byte compact signatures, back to back. */
 export interface RecoverRequest {
@@ -22,7 +23,6 @@ export interface RecoverResponse {
   signers: ArrayBuffer;
 }
 
-const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 const keccak = await createKeccak(256);
 
 parentPort?.on("message", ({ id, count, digests, signatures }: RecoverRequest) => {
@@ -43,13 +43,8 @@ function recoverCompact(digest: Uint8Array, compact: Uint8Array): Uint8Array | u
   const rs = new Uint8Array(compact);
   const parity = ((rs[32] ?? 0) >> 7) as 0 | 1;
   rs[32] = (rs[32] ?? 0) & 0x7f;
-  if (BigInt(`0x${Buffer.from(rs.subarray(32)).toString("hex")}`) > HALF_ORDER) return undefined;
-  let publicKey: Uint8Array | null;
-  try {
-    publicKey = secp256k1.recover(digest, rs, parity, false);
-  } catch {
-    return undefined;
-  }
-  if (publicKey === null) return undefined;
+  if (BigInt(`0x${Buffer.from(rs.subarray(32)).toString("hex")}`) > SECP256K1_HALF_ORDER) return undefined;
+  const publicKey = recoverPublicKey(digest, rs, parity);
+  if (publicKey === undefined) return undefined;
   return keccak.init().update(publicKey.subarray(1)).digest("binary").subarray(12);
 }

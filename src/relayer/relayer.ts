@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 
 import { getAddress, type Address, type Hex, type PublicClient, type Transport } from "viem";
 
+import { SECP256K1_BACKEND } from "../crypto/secp256k1.ts";
 import { EIP712_DOMAIN_TYPES, ledgerDomain, ledgerTypes } from "../protocol/eip712.ts";
 import { fxDomain, fxTypes, type FxQuote } from "../protocol/fx.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
@@ -407,6 +408,8 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
       bank: bankId,
       wallets: wallets.map((wallet) => wallet.address),
       store: config.store.kind,
+      // A platform without the native build runs the WebAssembly one: correct, at about a quarter the speed.
+      secp256k1: SECP256K1_BACKEND,
     },
     "relayer started",
   );

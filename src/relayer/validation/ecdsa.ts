@@ -1,10 +1,8 @@
-import * as secp256k1 from "tiny-secp256k1";
 import type { Address, Hex } from "viem";
 
+import { recoverPublicKey, SECP256K1_HALF_ORDER } from "../../crypto/secp256k1.ts";
 import type { Keccak256 } from "./keccak.ts";
 
-/** secp256k1n / 2: the largest `s` the ledger accepts (a higher one is the malleable twin of a valid one). */
-const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 const PARITY_BIT = 1n << 255n;
 
 /** An ECDSA signature as libsecp256k1 takes it. */
@@ -41,7 +39,7 @@ export function parseEcdsaSignature(signature: Hex): EcdsaSignature | { problem:
   } else {
     return { problem: "length" };
   }
-  if (s > HALF_ORDER) return { problem: "highS" };
+  if (s > SECP256K1_HALF_ORDER) return { problem: "highS" };
   const rs = new Uint8Array(64);
   rs.set(r, 0);
   rs.set(Buffer.from(s.toString(16).padStart(64, "0"), "hex"), 32);
@@ -49,8 +47,8 @@ export function parseEcdsaSignature(signature: Hex): EcdsaSignature | { problem:
 }
 
 /**
- * The address that signed `digest`, with libsecp256k1 in WebAssembly, or undefined if the signature is
- * not a valid point (r or s zero or out of range).
+ * The address that signed `digest`, with libsecp256k1 (see `recoverPublicKey`), or undefined if the signature
+ * is not a valid point (r or s zero or out of range).
  *
  * @example
  * const signer = recoverAddress(keccak, digest, parsed);
@@ -60,13 +58,8 @@ export function recoverAddress(
   digest: Uint8Array,
   signature: EcdsaSignature,
 ): Address | undefined {
-  let publicKey: Uint8Array | null;
-  try {
-    publicKey = secp256k1.recover(digest, signature.rs, signature.recoveryId, false);
-  } catch {
-    return undefined;
-  }
-  if (publicKey === null) return undefined;
+  const publicKey = recoverPublicKey(digest, signature.rs, signature.recoveryId);
+  if (publicKey === undefined) return undefined;
   const hash = keccak(publicKey.subarray(1));
   return `0x${Buffer.from(hash.subarray(12)).toString("hex")}`;
 }
