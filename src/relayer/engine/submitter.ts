@@ -181,10 +181,11 @@ export class Submitter {
         const decision = batchDue(queue, now, maxItems, this.#flushing ? 0 : config.batch.windowMs);
         if (decision.due) {
           try {
-            if (await this.#submit(address, kind, maxItems)) sent = true;
-            // Due, yet nothing to take: another wallet's claim holds the requests. Look again soon, not after
-            // the idle wait: the claim may end without waking this loop.
-            else waitMs = Math.min(waitMs, config.chain.pollIntervalMs);
+            const outcome = await this.#submit(address, kind, maxItems);
+            if (outcome.sent) sent = true;
+            // Due, yet nothing (due) to take: another wallet's claim holds the requests, or what it left has
+            // not waited a window. Look again when that closes, or soon: the claim may end without a wake-up.
+            else waitMs = Math.min(waitMs, outcome.waitMs ?? config.chain.pollIntervalMs);
           } catch (error) {
             this.lastError = error instanceof RelayerError ? error.shortMessage : rpcErrorMessage(error);
             this.#refusedUntil = Date.now() + BACKOFF_MS;
@@ -199,12 +200,20 @@ export class Submitter {
     }
   }
 
-  /** Builds, records and sends one batch; true if a transaction went out. */
-  async #submit(address: Address, kind: RequestKind, maxItems: number): Promise<boolean> {
+  /**
+   * Builds, records and sends one batch. Whether a transaction went out; if not because the requests it could
+   * claim are not due yet (the rest being another wallet's claim), how long until they are.
+   */
+  async #submit(
+    address: Address,
+    kind: RequestKind,
+    maxItems: number,
+  ): Promise<{ sent: boolean; waitMs?: number }> {
     const { store, instance, broadcaster, tracker, metrics, logger } = this.#deps;
     const wallet = this.#deps.wallets().get(address);
-    if (wallet === undefined) return false;
+    if (wallet === undefined) return { sent: false };
     let signed: { attempt: NewAttempt; items: number } | undefined;
+    let notDue: number | undefined;
     // From before its commit until its send is queued, a batch is announced to the broadcaster, so a tracker
     // poll that sees the stored transaction in between does not send it as well.
     const announced: (() => void)[] = [];
@@ -213,6 +222,18 @@ export class Submitter {
       const { transactionId, failed } = await store.submitBatch(
         { kind, limit: maxItems, now, instance },
         async (claimed): Promise<BatchPlan> => {
+          // The queue was due, but part of it may be in another wallet's claim: a batch of the stragglers
+          // that arrived meanwhile would spend a transaction (and a slot in flight) on a handful of requests.
+          const decision = batchDue(
+            { count: claimed.length, oldestAcceptedAt: Math.min(...claimed.map((r) => r.acceptedAt)) },
+            now,
+            maxItems,
+            this.#flushing ? 0 : this.#deps.config.batch.windowMs,
+          );
+          if (!decision.due) {
+            notDue = decision.waitMs;
+            return { fail: [] };
+          }
           const plan = await this.#plan(wallet, claimed);
           if (plan.submission !== undefined) {
             signed = { attempt: plan.submission.attempt, items: plan.submission.requestIds.length };
@@ -223,7 +244,7 @@ export class Submitter {
       );
       if (failed > 0) logger.info({ failed }, "expired requests failed before submission");
       if (failed > 0 || signed !== undefined) this.#deps.onDequeued?.();
-      if (transactionId === undefined || signed === undefined) return false;
+      if (transactionId === undefined || signed === undefined) return { sent: false, waitMs: notDue };
       this.lastError = undefined;
       // Another wallet's loop that looked while these requests were claimed found nothing and went to sleep:
       // wake it to take the next batch while this one is being sent.
@@ -238,7 +259,7 @@ export class Submitter {
       const result = await sending;
       tracker.recorded(address, transactionId, result);
       tracker.kick();
-      return true;
+      return { sent: true };
     } finally {
       for (const release of announced) release();
     }

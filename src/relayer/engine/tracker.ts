@@ -218,8 +218,11 @@ export class Tracker {
     const resendAll = transactions.some(
       (transaction) => this.#lastResult.get(transaction.id) === "nonceTooHigh",
     );
-    for (const transaction of transactions) {
-      const receipt = await this.#minedReceipt(transaction);
+    // Asked all at once, decided in nonce order: a node that mines as it receives (automine, instant seal)
+    // answers nothing while it executes a batch, so asking one by one waits behind every batch sent meanwhile.
+    const receipts = await Promise.all(transactions.map((transaction) => this.#minedReceipt(transaction)));
+    for (const [index, transaction] of transactions.entries()) {
+      const receipt = receipts[index];
       if (receipt !== undefined) {
         await this.#onMined(transaction, receipt, head);
         continue;
