@@ -1,6 +1,6 @@
 /**
  * Relayer end-to-end throughput and latency, ours next to a naive relayer, against the same local Hardhat node
- * (`hardhat node`, automine) in one run:
+ * (`hardhat node`, automine, then interval mining) in one run:
  *
  *   npx hardhat run benchmarks/relayer.ts     # or: node benchmarks/relayer.ts
  *
@@ -19,8 +19,8 @@
  * - ours: `src/relayer` as configured below (SQLite store with fsync, batches, 2 hot wallets), twice: saturated
  *   like the naive ones (its throughput), then posted to at a steady 10× the faster naive relayer's rate, open
  *   loop, after a warm-up at that rate (its latency at the throughput target; under saturation, latency is only
- *   how long the queue has grown). With QRSETTLE_BENCH_BLOCK_MS set, it runs once more after the node switches
- *   to a block every that many ms.
+ *   how long the queue has grown); then once more, steady, after the node switches to a block every second
+ *   (QRSETTLE_BENCH_BLOCK_MS; 0 skips that run), as a chain with a block time mines.
  *
  * Prints a table and writes benchmarks/results/relayer.json.
  */
@@ -93,11 +93,17 @@ const BASELINE_ROOT = process.env.QRSETTLE_BENCH_BASELINE_ROOT;
 const TRACE_PREFIX = process.env.QRSETTLE_BENCH_TRACE;
 const PAYMENTS_PER_PAYER = 50;
 /**
- * Our relayer runs a second time after the node switches from automine to a block every `BLOCK_MS` (0: no second
+ * Our relayer runs once more after the node switches from automine to a block every `BLOCK_MS` (0: no such
  * run), as a chain with a block time mines (e.g. Besu QBFT): there "2 blocks" in the latency target is the
- * chain's, where under automine a block is one of our own batches.
+ * chain's (their mean interval in the run: a node that takes long to mine a block starts the next one late),
+ * where under automine a block is one of our own batches. It runs open loop, like the steady run, at 10× the
+ * naive relayer's rate or at a quarter of what the chain's blocks can hold, whichever is lower: the node shares
+ * two cores with the relayer and the load generator, and offered half the capacity it mined 1 s blocks every
+ * 1.3 s here, so that any relayer's queue grows without end.
  */
-const BLOCK_MS = Number(process.env.QRSETTLE_BENCH_BLOCK_MS ?? 0);
+const BLOCK_MS = Number(process.env.QRSETTLE_BENCH_BLOCK_MS ?? 1_000);
+/** The share of the chain's gas per second the block-time run offers at most. */
+const CHAIN_LOAD = 0.25;
 /** Our relayer's settings for the run; everything else is the default. */
 const OUR_CONFIG = {
   api: { maxQueued: 500 },
@@ -349,8 +355,23 @@ interface RunResult {
   /** p99 from the start of the POST: includes any wait for room in the queue (backpressure) before the `202`. */
   postToSettledP99Ms: number;
   blocks: number;
+  /** Gas the run's blocks used, per payment settled. */
+  gasPerPayment: number;
   /** CPU milliseconds per payment spent by the relayer, the node and the load generator. */
   cpuMsPerPayment: { relayer: number; node: number; loadGenerator: number };
+}
+
+/** Gas used by the blocks after `first` up to `last`. */
+async function gasUsedSince(client: PublicClient, first: bigint, last: bigint): Promise<bigint> {
+  let total = 0n;
+  for (let from = first + 1n; from <= last; from += 100n) {
+    const numbers = Array.from(
+      { length: Number(last - from + 1n < 100n ? last - from + 1n : 100n) },
+      (_, i) => client.getBlock({ blockNumber: from + BigInt(i) }),
+    );
+    for (const block of await Promise.all(numbers)) total += block.gasUsed;
+  }
+  return total;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -427,6 +448,7 @@ async function load(
     loadGenerator: perPayment((self.user + self.system) / 1e6),
   };
   const seconds = (Math.max(...settledAt.values()) - started) / 1000;
+  const lastBlock = await client.getBlockNumber({ cacheTime: 0 });
   if (TRACE_PREFIX !== undefined) {
     const since = (at: number | undefined) => Math.round((at ?? Number.NaN) - started);
     await writeFile(
@@ -446,7 +468,8 @@ async function load(
     latencyP50Ms: Math.round(percentile(latencies, 50)),
     latencyP99Ms: Math.round(percentile(latencies, 99)),
     postToSettledP99Ms: Math.round(percentile(sortedLatencies(postedAt), 99)),
-    blocks: Number((await client.getBlockNumber({ cacheTime: 0 })) - firstBlock),
+    blocks: Number(lastBlock - firstBlock),
+    gasPerPayment: Math.round(Number(await gasUsedSince(client, firstBlock, lastBlock)) / settledAt.size),
     cpuMsPerPayment,
   };
 }
@@ -515,7 +538,7 @@ async function main(): Promise<void> {
       `funding payers and signing ${
         2 * NAIVE_PAYMENTS +
         (BASELINE_ROOT === undefined ? 1 : 2) * OUR_PAYMENTS +
-        (BLOCK_MS > 0 ? OUR_PAYMENTS : 0) +
+        (BLOCK_MS > 0 ? STEADY_PAYMENTS + WARMUP_PAYMENTS : 0) +
         STEADY_PAYMENTS +
         WARMUP_PAYMENTS
       } payments`,
@@ -562,9 +585,10 @@ async function main(): Promise<void> {
       pipelined: await signAll(NAIVE_PAYMENTS),
     };
     const ourBodies = await signAll(OUR_PAYMENTS);
-    const timedBodies = BLOCK_MS > 0 ? await signAll(OUR_PAYMENTS) : [];
     const steadyBodies = await signAll(STEADY_PAYMENTS);
     const warmupBodies = await signAll(WARMUP_PAYMENTS);
+    const timedBodies = BLOCK_MS > 0 ? await signAll(STEADY_PAYMENTS) : [];
+    const timedWarmupBodies = BLOCK_MS > 0 ? await signAll(WARMUP_PAYMENTS) : [];
     const baselineBodies = BASELINE_ROOT === undefined ? [] : await signAll(OUR_PAYMENTS);
 
     const runNaive = async (mode: NaiveMode, key: Hex): Promise<RunResult> => {
@@ -602,8 +626,9 @@ async function main(): Promise<void> {
       root: string,
       keys: Hex[],
       bodies: string[],
-      ratePerSecond?: number,
+      steady?: { ratePerSecond: number; warmup: string[]; maxInFlight?: number },
     ): Promise<RunResult> => {
+      const ratePerSecond = steady?.ratePerSecond;
       progress(`${name}: ${bodies.length} payments`);
       const config: RelayerConfigInput = {
         instanceId: "benchmark",
@@ -614,7 +639,10 @@ async function main(): Promise<void> {
           sqliteSynchronous: "full",
         },
         batch: OUR_CONFIG.batch,
-        wallets: OUR_CONFIG.wallets,
+        wallets: {
+          ...OUR_CONFIG.wallets,
+          ...(steady?.maxInFlight ? { maxInFlight: steady.maxInFlight } : {}),
+        },
         validation: OUR_CONFIG.validation,
         api: {
           // An older checkout (QRSETTLE_BENCH_BASELINE_ROOT) may not know the newer API keys.
@@ -633,13 +661,13 @@ async function main(): Promise<void> {
         { QRSETTLE_RELAYER_KEYS: keys.join(",") },
         /listening on (http:\/\/\S+)/,
       );
-      if (ratePerSecond !== undefined) {
+      if (steady !== undefined) {
         // A freshly started process runs cold for its first seconds (JIT, caches): warm it at the same rate.
-        progress(`${name}: warming up with ${warmupBodies.length} payments`);
+        progress(`${name}: warming up with ${steady.warmup.length} payments`);
         await load(
           `${name} (warm-up)`,
           ours.match[1] as string,
-          warmupBodies,
+          steady.warmup,
           client,
           { relayer: ours.child.pid, node: node.child.pid },
           ratePerSecond,
@@ -674,14 +702,33 @@ async function main(): Promise<void> {
       ROOT,
       ourKeys,
       steadyBodies,
-      steadyRate,
+      { ratePerSecond: steadyRate, warmup: warmupBodies },
     );
-    let timedResult: RunResult | undefined;
+    let timed:
+      | { result: RunResult; ratePerSecond: number; capacityPerSecond: number; maxInFlight: number }
+      | undefined;
     if (BLOCK_MS > 0) {
-      progress(`the node now mines a block every ${BLOCK_MS} ms`);
+      const { gasLimit } = await client.getBlock();
+      const capacityPerSecond = Math.floor(
+        (Number(gasLimit) / steadyResult.gasPerPayment) * (1000 / BLOCK_MS),
+      );
+      const ratePerSecond = Math.min(steadyRate, Math.floor(CHAIN_LOAD * capacityPerSecond));
+      // Inclusion waits for the next block, not for the transaction before: let a batch go out every window
+      // of a block interval, and one more, across the wallets.
+      const maxInFlight = Math.ceil((BLOCK_MS / OUR_CONFIG.batch.windowMs + 1) / ourKeys.length);
+      progress(
+        `the node now mines a block every ${BLOCK_MS} ms (${gasLimit} gas: ${capacityPerSecond} payments/s)`,
+      );
       await client.request({ method: "evm_setAutomine", params: [false] } as never);
       await client.request({ method: "evm_setIntervalMining", params: [BLOCK_MS] } as never);
-      timedResult = await runOurs(`ours (batched), ${BLOCK_MS} ms blocks`, ROOT, ourKeys, timedBodies);
+      const result = await runOurs(
+        `ours at ${ratePerSecond}/s offered, ${BLOCK_MS} ms blocks`,
+        ROOT,
+        ourKeys,
+        timedBodies,
+        { ratePerSecond, warmup: timedWarmupBodies, maxInFlight },
+      );
+      timed = { result, ratePerSecond, capacityPerSecond, maxInFlight };
     }
 
     const blockMs = (ourResult.seconds * 1000) / Math.max(1, ourResult.blocks);
@@ -697,7 +744,7 @@ async function main(): Promise<void> {
       ...(baselineResult ? [baselineResult] : []),
       ourResult,
       steadyResult,
-      ...(timedResult ? [timedResult] : []),
+      ...(timed ? [timed.result] : []),
     ].map((r) => ({
       relayer: r.relayer,
       payments: r.payments,
@@ -724,10 +771,11 @@ async function main(): Promise<void> {
     console.log(
       `automine at ${steadyRate}/s offered: our p99 ${steadyResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(steadyBlockMs)} ms each) = ${steadyTargetMs} ms`,
     );
-    const timedTargetMs = OUR_CONFIG.batch.windowMs + 2 * BLOCK_MS;
-    if (timedResult !== undefined)
+    const timedBlockMs = timed && (timed.result.seconds * 1000) / Math.max(1, timed.result.blocks);
+    const timedTargetMs = timedBlockMs && Math.round(OUR_CONFIG.batch.windowMs + 2 * timedBlockMs);
+    if (timed !== undefined)
       console.log(
-        `${BLOCK_MS} ms blocks: our p99 ${timedResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks = ${timedTargetMs} ms`,
+        `${BLOCK_MS} ms blocks at ${timed.ratePerSecond}/s offered (the chain holds ${timed.capacityPerSecond}/s; wallets.maxInFlight ${timed.maxInFlight}): our p99 ${timed.result.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(timedBlockMs ?? 0)} ms each, against ${BLOCK_MS} ms set) = ${timedTargetMs} ms`,
       );
     await mkdir(path.join(ROOT, "benchmarks/results"), { recursive: true });
     await writeFile(
@@ -735,7 +783,7 @@ async function main(): Promise<void> {
       `${JSON.stringify(
         {
           description:
-            "End-to-end payments/s (first POST to last settled seen) and accept-to-settled latency, ours (saturated, and at a steady 10x the faster naive relayer's rate after a warm-up: `atTenTimesNaive`) and two naive relayers (one settlePayments transaction per payment: sequential, reading each receipt before the next send; pipelined, signing ahead and reading receipts alongside sends in nonce order), against one local `hardhat node` (automine), load generator with 64 requests in flight, all on this machine. `speedup` is against the faster of the two naive relayers in the run (`speedupOver`).",
+            "End-to-end payments/s (first POST to last settled seen) and accept-to-settled latency, ours (saturated, and at a steady 10x the faster naive relayer's rate after a warm-up: `atTenTimesNaive`) and two naive relayers (one settlePayments transaction per payment: sequential, reading each receipt before the next send; pipelined, signing ahead and reading receipts alongside sends in nonce order), against one local `hardhat node` (automine), load generator with 64 requests in flight, all on this machine. `speedup` is against the faster of the two naive relayers in the run (`speedupOver`). `intervalMining`: ours again, steady, after the node switched to a block every `blockMs`, at 10x naive or a quarter of the chain's gas capacity, whichever is lower, with enough transactions in flight for a batch every window of a block interval.",
           measuredAt: new Date().toISOString(),
           node: process.version,
           cpu: cpus()[0]?.model ?? "unknown",
@@ -746,7 +794,7 @@ async function main(): Promise<void> {
             pipelinedResult,
             ourResult,
             steadyResult,
-            ...(timedResult ? [timedResult] : []),
+            ...(timed ? [timed.result] : []),
           ],
           speedupOver: naiveResult.relayer,
           speedup: Number(speedup.toFixed(1)),
@@ -759,14 +807,18 @@ async function main(): Promise<void> {
             latencyTargetMs: steadyTargetMs,
             meanBlockIntervalMs: Math.round(steadyBlockMs),
           },
-          ...(timedResult === undefined
+          ...(timed === undefined
             ? {}
             : {
                 intervalMining: {
                   blockMs: BLOCK_MS,
+                  chainCapacityPerSecond: timed.capacityPerSecond,
+                  offeredPerSecond: timed.ratePerSecond,
+                  walletsMaxInFlight: timed.maxInFlight,
+                  paymentsPerSecond: timed.result.paymentsPerSecond,
+                  latencyP99Ms: timed.result.latencyP99Ms,
+                  meanBlockIntervalMs: Math.round(timedBlockMs ?? 0),
                   latencyTargetMs: timedTargetMs,
-                  latencyP99Ms: timedResult.latencyP99Ms,
-                  paymentsPerSecond: timedResult.paymentsPerSecond,
                 },
               }),
         },
