@@ -6,8 +6,8 @@ import {Vm} from "forge-std/Vm.sol";
 
 import {GasFloorProbe} from "../../benchmarks/contracts/GasFloorProbe.sol";
 import {ISettlementLedger, Payment} from "../../contracts/interfaces/ISettlementLedger.sol";
-import {PaymentHashLib} from "../../contracts/libraries/PaymentHashLib.sol";
 import {LedgerTest} from "./utils/LedgerTest.sol";
+import {paymentStructHash} from "./utils/PaymentHash.sol";
 
 /// @notice The gas floor probe that `bench:gas` measures does the work it is measured for: it checks each
 /// payer's signature over the ledger's EIP-712 `Payment`, debits payers, credits payees and logs, so its gas
@@ -143,17 +143,7 @@ contract GasFloorProbeTest is LedgerTest {
     }
 
     function _paymentId(GasFloorProbe target, Payment memory p) private view returns (bytes32) {
-        bytes32 structHash = PaymentHashLib.hash(
-            p.payer,
-            p.payee,
-            p.payeeBank,
-            p.currency,
-            p.amount,
-            p.qrHash,
-            p.nonce,
-            p.deadline
-        );
-        return MessageHashUtils.toTypedDataHash(target.domainSeparator(), structHash);
+        return MessageHashUtils.toTypedDataHash(target.domainSeparator(), paymentStructHash(p));
     }
 
     /// @dev `settle()` calldata in the probe's batch format, paid by bank A, each payer signing its own item.
