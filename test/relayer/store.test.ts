@@ -7,34 +7,18 @@ import { createStore } from "../../src/relayer/store/createStore.ts";
 import type { SqlDatabase } from "../../src/relayer/store/sqlDatabase.ts";
 import { openSqliteDatabase } from "../../src/relayer/store/sqliteDatabase.ts";
 import { SqlStore } from "../../src/relayer/store/sqlStore.ts";
-import type { NewAttempt, NewRequest, RelayerStore } from "../../src/relayer/store/types.ts";
+import type { NewAttempt, RelayerStore } from "../../src/relayer/store/types.ts";
 import { dropSchema, POSTGRES_URL, requirePostgres, uniqueSchema } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/relayer.ts";
+import { storedPayment } from "./helpers/requests.ts";
 
 const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Address;
 const WALLET = "0x000000000000000000000000000000000000a11e" as Address;
 const OTHER_WALLET = "0x000000000000000000000000000000000000b0b0" as Address;
-const PAYER = "0x00000000000000000000000000000000000000aa" as Address;
 
 const id = (label: string): Hex => keccak256(stringToHex(label));
 
-let counter = 0;
-function request(overrides: Partial<NewRequest> = {}): NewRequest {
-  counter++;
-  return {
-    id: id(`request ${counter} ${Math.random()}`),
-    kind: "payment",
-    signer: PAYER,
-    currency: 156,
-    nonce: BigInt(counter),
-    amount: 10n,
-    deadline: 4_000_000_000n,
-    body: "{}",
-    client: "wallet-app",
-    acceptedAt: Date.now(),
-    ...overrides,
-  };
-}
+const request = storedPayment;
 
 const attempt = (label: string): NewAttempt => ({
   hash: id(`attempt ${label}`),

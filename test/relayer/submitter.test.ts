@@ -1,8 +1,7 @@
 import { expect } from "chai";
-import { keccak256, stringToHex, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { generatePrivateKey } from "viem/accounts";
 
-import { toWirePayment } from "../../src/protocol/index.ts";
 import { loadHotWallets } from "../../src/relayer/chain/hotWallets.ts";
 import { relayerConfigSchema } from "../../src/relayer/config.ts";
 import type { Broadcaster } from "../../src/relayer/engine/broadcaster.ts";
@@ -13,39 +12,10 @@ import { createLogger } from "../../src/relayer/logger.ts";
 import { createMetrics } from "../../src/relayer/metrics.ts";
 import { openSqliteDatabase } from "../../src/relayer/store/sqliteDatabase.ts";
 import { SqlStore } from "../../src/relayer/store/sqlStore.ts";
-import type { NewRequest } from "../../src/relayer/store/types.ts";
+import { storedPayment } from "./helpers/requests.ts";
 
 const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Address;
-const PAYER = "0x00000000000000000000000000000000000000aa" as Address;
 const WINDOW_MS = 1_000;
-
-let counter = 0;
-/** A stored payment as `validatePayment` writes it; the signature is never checked here. */
-function payment(acceptedAt: number): NewRequest {
-  counter++;
-  const fields = {
-    payer: PAYER,
-    payee: "0x00000000000000000000000000000000000000bb" as Address,
-    payeeBank: 2,
-    currency: 156,
-    amount: 10n,
-    qrHash: keccak256(stringToHex(`qr ${counter}`)),
-    nonce: BigInt(counter),
-    deadline: 4_000_000_000n,
-  };
-  return {
-    id: keccak256(stringToHex(`payment ${counter}`)),
-    kind: "payment",
-    signer: PAYER,
-    currency: 156,
-    nonce: BigInt(counter),
-    amount: 10n,
-    deadline: 4_000_000_000n,
-    body: JSON.stringify({ payment: toWirePayment(fields), signature: `0x${"11".repeat(64)}1b` }),
-    client: "wallet-app",
-    acceptedAt,
-  };
-}
 
 const until = async (condition: () => boolean, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;
@@ -99,13 +69,13 @@ describe("submitter", function () {
       metrics: createMetrics(),
       logger,
     });
-    const due = Array.from({ length: 5 }, () => payment(Date.now() - 2 * WINDOW_MS));
+    const due = Array.from({ length: 5 }, () => storedPayment({ acceptedAt: Date.now() - 2 * WINDOW_MS }));
     for (const request of due) await store.admit(request, { balance: 10n ** 18n });
     submitter.start();
     try {
       await until(() => claims > 0, 2_000);
       // One payment arrives while the first wallet's claim holds the five due ones.
-      const straggler = payment(Date.now());
+      const straggler = storedPayment();
       await store.admit(straggler, { balance: 10n ** 18n });
       submitter.accepted();
       submitter.kick();
