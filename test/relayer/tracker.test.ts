@@ -58,11 +58,14 @@ function setup(broadcastAt?: number) {
   const node = deferred();
   /** Set to hold the next `openTransactions` read until resolved; the read returns what was stored when called. */
   let holdRead: { promise: Promise<void>; resolve: () => void; reading: { resolve: () => void } } | undefined;
+  const chain = { head: 10n, receiptAsks: 0 };
   const client = {
-    getBlockNumber: () => Promise.resolve(10n),
+    getBlockNumber: () => Promise.resolve(chain.head),
     getTransactionCount: () => Promise.resolve(0),
-    getTransactionReceipt: ({ hash }: { hash: Hex }) =>
-      Promise.reject(new TransactionReceiptNotFoundError({ hash })),
+    getTransactionReceipt: ({ hash }: { hash: Hex }) => {
+      chain.receiptAsks++;
+      return Promise.reject(new TransactionReceiptNotFoundError({ hash }));
+    },
     request: async ({ params }: { method: string; params: [Hex] }) => {
       sends.push(params[0]);
       await node.promise;
@@ -106,6 +109,8 @@ function setup(broadcastAt?: number) {
     tracker,
     broadcaster,
     sends,
+    /** The head the node reports, and how many receipts it was asked for. */
+    chain,
     /** Lets the node answer every send, those waiting and those to come. */
     openNode: () => {
       node.resolve();
@@ -209,5 +214,21 @@ describe("tracker in-flight count", function () {
     read.resolve();
     await polling;
     expect(tracker.inFlight(WALLET)).to.equal(2);
+  });
+});
+
+describe("tracker receipt lookups", function () {
+  it("asks for a transaction's receipts once per head, not on every poll", async function () {
+    const { tracker, chain, openNode } = setup(Date.now());
+    openNode();
+    await tracker.poll();
+    expect(chain.receiptAsks).to.equal(1);
+    // A chain with a block time: polls come faster than blocks, and until one comes no receipt can appear.
+    await tracker.poll();
+    await tracker.poll();
+    expect(chain.receiptAsks).to.equal(1);
+    chain.head = 11n;
+    await tracker.poll();
+    expect(chain.receiptAsks).to.equal(2);
   });
 });

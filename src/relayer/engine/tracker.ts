@@ -73,6 +73,11 @@ export class Tracker {
   readonly #inFlight = new Map<Address, Set<number>>();
   /** Transactions recorded since the current poll started: its read of the store may predate their commit. */
   readonly #recordedDuringPoll = new Map<number, Address>();
+  /**
+   * The head at which each transaction's receipts were last asked for. Until the head moves no receipt can
+   * appear or leave, so on a chain with a block time most polls ask the node nothing per transaction.
+   */
+  readonly #askedAt = new Map<number, number>();
   #head: number | undefined;
   #headAt = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -184,6 +189,8 @@ export class Tracker {
     metrics.chainHead.set(head);
     const open = await store.openTransactions([...wallets.keys()]);
     this.#idle = open.length === 0;
+    const openIds = new Set(open.map((transaction) => transaction.id));
+    for (const id of this.#askedAt.keys()) if (!openIds.has(id)) this.#askedAt.delete(id);
     const byWallet = new Map<Address, StoredTransaction[]>();
     for (const transaction of open) {
       byWallet.set(transaction.wallet, [...(byWallet.get(transaction.wallet) ?? []), transaction]);
@@ -220,13 +227,20 @@ export class Tracker {
     );
     // Asked all at once, decided in nonce order: a node that mines as it receives (automine, instant seal)
     // answers nothing while it executes a batch, so asking one by one waits behind every batch sent meanwhile.
-    const receipts = await Promise.all(transactions.map((transaction) => this.#minedReceipt(transaction)));
+    const asked = transactions.map((transaction) => this.#askedAt.get(transaction.id) !== head);
+    const receipts = await Promise.all(
+      transactions.map((transaction, index) => (asked[index] ? this.#minedReceipt(transaction) : undefined)),
+    );
+    for (const [index, transaction] of transactions.entries())
+      if (asked[index]) this.#askedAt.set(transaction.id, head);
     for (const [index, transaction] of transactions.entries()) {
       const receipt = receipts[index];
       if (receipt !== undefined) {
         await this.#onMined(transaction, receipt, head);
         continue;
       }
+      // Mined, and waiting for confirmations that only a new head brings.
+      if (transaction.status === "included" && !asked[index]) continue;
       if (transaction.status === "included") await this.#onReorged(transaction);
       if ((await nonceNow()) > transaction.nonce) {
         await this.#onNonceTaken(transaction, head);
