@@ -229,7 +229,9 @@ export class Tracker {
     // answers nothing while it executes a batch, so asking one by one waits behind every batch sent meanwhile.
     const asked = transactions.map((transaction) => this.#askedAt.get(transaction.id) !== head);
     const receipts = await Promise.all(
-      transactions.map((transaction, index) => (asked[index] ? this.#minedReceipt(transaction) : undefined)),
+      transactions.map((transaction, index) =>
+        asked[index] ? this.#minedReceipt(transaction) : Promise.resolve(undefined),
+      ),
     );
     for (const [index, transaction] of transactions.entries())
       if (asked[index]) this.#askedAt.set(transaction.id, head);
