@@ -1,38 +1,31 @@
 import { expect } from "chai";
-import { keccak256, stringToHex, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { SAMPLE_CURRENCIES } from "../../src/deploy/sample.ts";
 import {
   fromWireFxQuote,
-  fxDomain,
-  fxPaymentId,
-  fxTypes,
   payAmountFor,
   quoteStructHash,
-  rateFromDecimal,
   settlementLedgerAbi,
-  toWireFxPayment,
-  toWireFxQuote,
-  type FxDomain,
-  type FxPayment,
   type FxQuote,
   type WireSignedFxPayment,
 } from "../../src/protocol/index.ts";
 import { RelayerClient } from "../../src/client/index.ts";
 import type { Relayer } from "../../src/relayer/relayer.ts";
-import { call } from "./helpers/http.ts";
 import {
-  confirm,
-  customer,
-  deployTestNetwork,
-  ledgerAs,
-  relayerKeys,
-  type TestNetwork,
-} from "./helpers/network.ts";
+  CNY,
+  HKD,
+  hkdMerchant,
+  position as positionOn,
+  providerAdmin,
+  providerBank,
+  signFxPayment,
+  signQuote,
+} from "./helpers/fx.ts";
+import { call } from "./helpers/http.ts";
+import { customer, deployTestNetwork, ledgerAs, relayerKeys, type TestNetwork } from "./helpers/network.ts";
 import { API_KEY, edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
-const { CNY, HKD } = SAMPLE_CURRENCIES;
 const MAX_TO_AMOUNT = 5_000_00n;
 
 /**
@@ -41,28 +34,24 @@ const MAX_TO_AMOUNT = 5_000_00n;
  */
 describe("relayer cross-currency payments (Hardhat, EDR)", function () {
   let net: TestNetwork;
-  let domain: FxDomain;
   let bankC: number;
   let provider: Relayer | undefined;
   let payerBank: Relayer | undefined;
   let quoteKey: Hex;
+  let merchant: Address;
   let cleanup: (() => Promise<void>) | undefined;
-  const merchantKey = generatePrivateKey();
-  const merchant = privateKeyToAccount(merchantKey).address;
   const client = () => new RelayerClient({ url: (payerBank as Relayer).url, apiKey: API_KEY });
 
   before(async function () {
     net = await deployTestNetwork();
-    domain = fxDomain(net.deployment.chainId, net.deployment.fx);
-    bankC = net.deployment.banks.GAMMHKHH as number;
-    await confirm(net, ledgerAs(net, net.adminB).write.openAccount([merchant, HKD]));
-    const adminC = net.signers[8] as TestNetwork["adminA"];
+    bankC = providerBank(net);
+    merchant = (await hkdMerchant(net)).address;
     const temp = await tempDir();
     cleanup = temp.cleanup;
     const fxChain = { chain: { fx: net.deployment.fx } };
 
     // Gamma's relayer: an FX provider, its first hot wallet key also signing quotes.
-    const gammaKeys = await relayerKeys(net, 1, adminC);
+    const gammaKeys = await relayerKeys(net, 1, providerAdmin(net));
     quoteKey = gammaKeys[0] as Hex;
     provider = await startTestRelayer(
       testConfig(net, temp.dir, "http://unused.invalid", {
@@ -102,67 +91,20 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
     await cleanup?.();
   });
 
-  const position = async (bank: number, currency: number) => {
-    const [reserves, deposits] = await ledgerAs(net, net.adminA).read.getPosition([bank, currency]);
-    return { reserves, deposits };
-  };
+  const position = (bank: number, currency: number) => positionOn(net, bank, currency);
 
+  /** A quote of Gamma signed by `key`, as its relayer would (or an impostor). */
+  const quoteSignedBy = (key: Hex, changes: Partial<FxQuote> = {}) =>
+    signQuote(net, key, { maxToAmount: MAX_TO_AMOUNT, ...changes });
   /** An FX payment of `receiveAmount` HKD to the merchant at `quote`, signed by `payerKey`. */
-  async function signed(
+  const signed = (
     payerKey: Hex,
     quote: FxQuote,
     quoteSignature: Hex,
     receiveAmount: bigint,
     payAmount: bigint,
-    nonce = 0n,
-  ): Promise<{ body: WireSignedFxPayment; id: Hex }> {
-    const payment: FxPayment = {
-      payer: privateKeyToAccount(payerKey).address,
-      payee: merchant,
-      payeeBank: net.bankB,
-      payCurrency: CNY,
-      payAmount,
-      receiveCurrency: HKD,
-      receiveAmount,
-      quoteHash: quoteStructHash(quote),
-      qrHash: keccak256(stringToHex(`000201010212…HKD${receiveAmount}`)),
-      nonce,
-      deadline: BigInt(Math.floor(Date.now() / 1000) + 3_600),
-    };
-    const signature = await privateKeyToAccount(payerKey).signTypedData({
-      domain,
-      types: fxTypes,
-      primaryType: "FxPayment",
-      message: payment,
-    });
-    return {
-      body: { quote: toWireFxQuote(quote), quoteSignature, payment: toWireFxPayment(payment), signature },
-      id: fxPaymentId(domain, payment),
-    };
-  }
-
-  /** A quote signed by `key`, as a provider would (or an impostor). */
-  async function quoteSignedBy(key: Hex, changes: Partial<FxQuote> = {}) {
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const quote: FxQuote = {
-      provider: bankC,
-      fromCurrency: CNY,
-      toCurrency: HKD,
-      rate: rateFromDecimal("1.0850", CNY, HKD),
-      maxToAmount: MAX_TO_AMOUNT,
-      validFrom: now - 60n,
-      expiry: now + 120n,
-      quoteId: keccak256(stringToHex(`test-${now}-${Math.random()}`)),
-      ...changes,
-    };
-    const quoteSignature = await privateKeyToAccount(key).signTypedData({
-      domain,
-      types: fxTypes,
-      primaryType: "FxQuote",
-      message: quote,
-    });
-    return { quote, quoteSignature };
-  }
+  ): Promise<{ body: WireSignedFxPayment; id: Hex }> =>
+    signFxPayment(net, payerKey, quote, quoteSignature, { payee: merchant, receiveAmount, payAmount });
 
   it("pays an HKD merchant at Beta from a CNY account at Alpha, at Gamma's quote, both legs at once", async function () {
     const payerKey = await customer(net, 1_000_00n);

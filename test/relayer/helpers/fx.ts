@@ -1,0 +1,179 @@
+/**
+ * Cross-currency payments for relayer tests on the sample network: Alpha's CNY customers pay HKD merchants of
+ * Beta at quotes of Gamma (GAMMHKHH), which holds CNY and HKD reserves.
+ */
+import { getAbiItem, keccak256, stringToHex, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+
+import type { Signer } from "../../../src/deploy/network.ts";
+import { SAMPLE_CURRENCIES } from "../../../src/deploy/sample.ts";
+import {
+  fxDomain,
+  fxPaymentId,
+  fxSettlementAbi,
+  fxTypes,
+  payAmountFor,
+  quoteStructHash,
+  rateFromDecimal,
+  settlementLedgerAbi,
+  toWireFxPayment,
+  toWireFxQuote,
+  type FxDomain,
+  type FxPayment,
+  type FxQuote,
+  type WireSignedFxPayment,
+} from "../../../src/protocol/index.ts";
+import { confirm, ledgerAs, type TestNetwork } from "./network.ts";
+
+export const { CNY, HKD } = SAMPLE_CURRENCIES;
+
+/** Gamma's bank id: the sample network's FX provider. */
+export function providerBank(net: TestNetwork): number {
+  return net.deployment.banks.GAMMHKHH as number;
+}
+
+/** Gamma's admin, who registers its relayer (and so quote) keys: `relayerKeys(net, 1, providerAdmin(net))`. */
+export function providerAdmin(net: TestNetwork): Signer {
+  return net.signers[8] as Signer;
+}
+
+/** The FX contract's EIP-712 domain, under which quotes and cross-currency payments are signed. */
+export function fxDomainOf(net: TestNetwork): FxDomain {
+  return fxDomain(net.deployment.chainId, net.deployment.fx);
+}
+
+/**
+ * A new merchant of Beta with an open HKD account.
+ *
+ * @example
+ * const { address: merchant } = await hkdMerchant(net);
+ */
+export async function hkdMerchant(net: TestNetwork): Promise<{ key: Hex; address: Address }> {
+  const key = generatePrivateKey();
+  const address = privateKeyToAccount(key).address;
+  await confirm(net, ledgerAs(net, net.adminB).write.openAccount([address, HKD]));
+  return { key, address };
+}
+
+/**
+ * A CNY→HKD quote of Gamma at 1.0850 signed by `key` (a relayer key of Gamma, or an impostor's), valid from a
+ * minute ago for two minutes unless `changes` say otherwise.
+ *
+ * @example
+ * const { quote, quoteSignature } = await signQuote(net, quoteKey, { maxToAmount: 5_000_00n });
+ */
+export async function signQuote(
+  net: TestNetwork,
+  key: Hex,
+  changes: Partial<FxQuote> = {},
+): Promise<{ quote: FxQuote; quoteSignature: Hex }> {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const quote: FxQuote = {
+    provider: providerBank(net),
+    fromCurrency: CNY,
+    toCurrency: HKD,
+    rate: rateFromDecimal("1.0850", CNY, HKD),
+    maxToAmount: 5_000_00n,
+    validFrom: now - 60n,
+    expiry: now + 120n,
+    quoteId: keccak256(stringToHex(`test-${now}-${Math.random()}`)),
+    ...changes,
+  };
+  const quoteSignature = await privateKeyToAccount(key).signTypedData({
+    domain: fxDomainOf(net),
+    types: fxTypes,
+    primaryType: "FxQuote",
+    message: quote,
+  });
+  return { quote, quoteSignature };
+}
+
+/** What a cross-currency payment pays: `payAmount` defaults to what the quote's rate gives, as wallets compute it. */
+export interface FxTerms {
+  payee: Address;
+  receiveAmount: bigint;
+  payAmount?: bigint;
+  nonce?: bigint;
+  ttlSeconds?: number;
+}
+
+/**
+ * A cross-currency payment of `terms.receiveAmount` HKD to `terms.payee` (at Beta) at `quote`, signed by
+ * `payerKey` with viem (an implementation independent of the relayer's), in the wire form
+ * `POST /v1/fx-payments` takes, with its id.
+ *
+ * @example
+ * const { body, id } = await signFxPayment(net, payerKey, quote, quoteSignature, { payee, receiveAmount: 108_50n });
+ */
+export async function signFxPayment(
+  net: TestNetwork,
+  payerKey: Hex,
+  quote: FxQuote,
+  quoteSignature: Hex,
+  terms: FxTerms,
+): Promise<{ body: WireSignedFxPayment; id: Hex; payment: FxPayment }> {
+  const nonce = terms.nonce ?? 0n;
+  const payment: FxPayment = {
+    payer: privateKeyToAccount(payerKey).address,
+    payee: terms.payee,
+    payeeBank: net.bankB,
+    payCurrency: quote.fromCurrency,
+    payAmount: terms.payAmount ?? payAmountFor(terms.receiveAmount, quote.rate),
+    receiveCurrency: quote.toCurrency,
+    receiveAmount: terms.receiveAmount,
+    quoteHash: quoteStructHash(quote),
+    qrHash: keccak256(stringToHex(`000201010212…HKD${terms.receiveAmount}:${nonce}`)),
+    nonce,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + (terms.ttlSeconds ?? 3_600)),
+  };
+  const domain = fxDomainOf(net);
+  const signature = await privateKeyToAccount(payerKey).signTypedData({
+    domain,
+    types: fxTypes,
+    primaryType: "FxPayment",
+    message: payment,
+  });
+  return {
+    body: { quote: toWireFxQuote(quote), quoteSignature, payment: toWireFxPayment(payment), signature },
+    id: fxPaymentId(domain, payment),
+    payment,
+  };
+}
+
+const crossCurrencySettled = getAbiItem({ abi: settlementLedgerAbi, name: "CrossCurrencySettled" });
+const fxRejected = getAbiItem({ abi: fxSettlementAbi, name: "PaymentRejected" });
+const quoteUsed = getAbiItem({ abi: fxSettlementAbi, name: "QuoteUsed" });
+
+/**
+ * Cross-currency outcomes on the canonical chain since `fromBlock`: the ledger's `CrossCurrencySettled` (the
+ * ledger moves the money and logs it), the FX contract's `PaymentRejected` and its `QuoteUsed` (capacity
+ * metered per settled payment).
+ */
+export async function fxOutcomeLogs(net: TestNetwork, fromBlock = 0n) {
+  const [settled, rejected, used] = await Promise.all([
+    net.publicClient.getLogs({ address: net.deployment.ledger, event: crossCurrencySettled, fromBlock }),
+    net.publicClient.getLogs({ address: net.deployment.fx, event: fxRejected, fromBlock }),
+    net.publicClient.getLogs({ address: net.deployment.fx, event: quoteUsed, fromBlock }),
+  ]);
+  return { settled, rejected, used };
+}
+
+/** How much of a quote's capacity the FX contract has metered. */
+export function quoteUsedOnChain(net: TestNetwork, quote: FxQuote): Promise<bigint> {
+  return net.publicClient.readContract({
+    address: net.deployment.fx,
+    abi: fxSettlementAbi,
+    functionName: "quoteUsed",
+    args: [quoteStructHash(quote)],
+  });
+}
+
+/** A bank's reserves and its customers' deposits in a currency. */
+export async function position(
+  net: TestNetwork,
+  bank: number,
+  currency: number,
+): Promise<{ reserves: bigint; deposits: bigint }> {
+  const [reserves, deposits] = await ledgerAs(net, net.adminA).read.getPosition([bank, currency]);
+  return { reserves, deposits };
+}
