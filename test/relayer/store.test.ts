@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -351,6 +352,43 @@ describe("relayer store", function () {
         new Set(["wallet-app"]),
       );
       return { store, cleanup };
+    });
+
+    it("checkpoints on a thread of its own: commits never copy the WAL into the database file", async function () {
+      // Left to SQLite, the commit that takes the WAL past 1,000 pages checkpoints it, with two fsyncs, on the
+      // event loop: tens of milliseconds for every request waiting behind it.
+      const { dir, cleanup } = await tempDir();
+      const file = path.join(dir, "checkpoints.db");
+      const sizes = async () => ({ db: (await stat(file)).size, wal: (await stat(`${file}-wal`)).size });
+      const writeMegabytes = (db: SqlDatabase, megabytes: number, from: number) =>
+        db.transaction(async (tx) => {
+          for (let i = 0; i < megabytes * 1_000; i++) {
+            await tx.run("INSERT INTO meta (key, value) VALUES ($1, $2)", [
+              `k${from + i}`,
+              "x".repeat(1_000),
+            ]);
+          }
+        });
+      try {
+        const idle = openSqliteDatabase(file, "normal", 3_600_000);
+        await idle.migrate();
+        const before = await sizes();
+        await writeMegabytes(idle, 8, 0);
+        const after = await sizes();
+        expect(after.db, "the writer copied nothing into the database file").to.equal(before.db);
+        expect(after.wal).to.be.greaterThan(8_000_000);
+        await idle.close();
+
+        const busy = openSqliteDatabase(file, "normal", 20);
+        await writeMegabytes(busy, 8, 8_000);
+        const deadline = Date.now() + 5_000;
+        while ((await sizes()).db < 16_000_000 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
+        expect((await sizes()).db, "the checkpointer copied the WAL in").to.be.at.least(16_000_000);
+        await busy.close();
+      } finally {
+        await cleanup();
+      }
     });
 
     it("updates a batch's requests by walking its id list, not the list once per request", async function () {
