@@ -172,6 +172,8 @@ export function openSqliteDatabase(
       await units.run(commitGroup);
       if (checkpointer !== undefined) {
         const stopped = new Promise((resolve) => checkpointer?.once("exit", resolve));
+        // Unreferenced so it never keeps a process alive, but waited for here: referenced until it has gone.
+        checkpointer.ref();
         checkpointer.postMessage("stop");
         await stopped;
       }
