@@ -22,7 +22,7 @@ import type {
 } from "../store/types.ts";
 import type { LedgerView } from "../validation/ledgerView.ts";
 import type { Broadcaster, BroadcastResult } from "./broadcaster.ts";
-import { findEarlierSettlement } from "./findEarlierSettlement.ts";
+import { findEarlierSettlements } from "./findEarlierSettlement.ts";
 import { receiptOutcomes } from "./receiptOutcomes.ts";
 import { signAttempt } from "./signAttempt.ts";
 
@@ -319,34 +319,37 @@ export class Tracker {
     await this.#finalize(transaction, final);
   }
 
-  /** Payments rejected `NonceUsed` may have settled in another transaction: report where. */
+  /**
+   * A rejected request may have settled in another transaction (an earlier batch of ours whose receipt we
+   * missed, or anyone's): report where. Not only after `NonceUsed`: a contract may check other things first —
+   * the FX contract refuses an exhausted or expired quote, the ledger an expired deadline — before it would
+   * find the nonce used.
+   */
   async #attribute(
     outcomes: RequestOutcome[],
     requests: StoredRequest[],
     hash: Hex,
     head: number,
   ): Promise<RequestOutcome[]> {
-    const byId = new Map(requests.map((request) => [request.id, request]));
-    return Promise.all(
-      outcomes.map(async (outcome) => {
-        const request = byId.get(outcome.id);
-        if (outcome.reason !== "NonceUsed" || request === undefined) return outcome;
-        const { client, config } = this.#deps;
-        const earlier = await findEarlierSettlement(
-          client,
-          config.chain.ledger,
-          request,
-          head,
-          config.chain.logLookbackBlocks,
-        );
-        if (earlier === undefined || earlier.hash === hash) return outcome;
-        this.#deps.logger.warn(
-          { id: outcome.id, settledIn: earlier.hash },
-          "payment had settled in another transaction",
-        );
-        return { id: outcome.id, status: "settled" as const, settledIn: earlier };
-      }),
+    const rejected = new Set(outcomes.filter((outcome) => outcome.status === "rejected").map(({ id }) => id));
+    if (rejected.size === 0) return outcomes;
+    const { client, config, logger } = this.#deps;
+    const earlier = await findEarlierSettlements(
+      client,
+      config.chain.ledger,
+      requests.filter((request) => rejected.has(request.id)),
+      head,
+      config.chain.logLookbackBlocks,
     );
+    return outcomes.map((outcome) => {
+      const settledIn = earlier.get(outcome.id);
+      if (outcome.status !== "rejected" || settledIn === undefined || settledIn.hash === hash) return outcome;
+      logger.warn(
+        { id: outcome.id, settledIn: settledIn.hash },
+        "payment had settled in another transaction",
+      );
+      return { id: outcome.id, status: "settled" as const, settledIn };
+    });
   }
 
   /** Puts a dead transaction's requests back in the queue; those out of attempts or time fail. */
