@@ -204,7 +204,13 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   const [hasher, recovery, ledger] = await Promise.all([
     createTypedDataHasher(domain),
     createSignerRecovery(config.validation.recoveryWorkers),
-    retryTransient(() => createLedgerView(client, ledgerAddress, config.validation.accountCacheMs)),
+    retryTransient(() =>
+      createLedgerView(
+        createChainClient(config.chain, options.transport, { batchReads: true }),
+        ledgerAddress,
+        config.validation.accountCacheMs,
+      ),
+    ),
   ]);
   const fees = createFeeSource(client, config.fees, config.chain.pollIntervalMs);
 
