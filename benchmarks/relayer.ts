@@ -16,11 +16,11 @@
  *   polling (automine). Two of them: `sequential` reads each receipt before the next send (the way a first
  *   relayer is written); `pipelined` signs the next transaction while the previous send is in flight and reads
  *   receipts alongside. The speedup is measured against whichever of the two was faster in the run.
- * - ours: `src/relayer` as configured below (SQLite store with fsync, batches, 2 hot wallets), twice: saturated
- *   like the naive ones (its throughput), then posted to at a steady 10× the faster naive relayer's rate, open
- *   loop, after a warm-up at that rate (its latency at the throughput target; under saturation, latency is only
- *   how long the queue has grown); then once more, steady, after the node switches to a block every second
- *   (QRSETTLE_BENCH_BLOCK_MS; 0 skips that run), as a chain with a block time mines.
+ * - ours: `src/relayer` as configured below (SQLite store with fsync, batches, 2 hot wallets), three times:
+ *   saturated like the naive ones (its throughput); posted to at a steady 10× the faster naive relayer's rate,
+ *   open loop, the stream's first 3,000 payments unmeasured as a warm-up (its latency at the throughput target;
+ *   under saturation, latency is only how long the queue has grown); and the same after the node switches to a
+ *   block every second (QRSETTLE_BENCH_BLOCK_MS; 0 skips that run), as a chain with a block time mines.
  *
  * Prints a table and writes benchmarks/results/relayer.json.
  */
@@ -80,7 +80,7 @@ const POLL_MS = 20;
 const NAIVE_PAYMENTS = Number(process.env.QRSETTLE_BENCH_NAIVE_PAYMENTS ?? 1_500);
 const OUR_PAYMENTS = Number(process.env.QRSETTLE_BENCH_PAYMENTS ?? 20_000);
 /** Payments of the steady run, posted at 10× the faster naive relayer's rate: the latency at the target throughput. */
-const STEADY_PAYMENTS = Number(process.env.QRSETTLE_BENCH_STEADY_PAYMENTS ?? 10_000);
+const STEADY_PAYMENTS = Number(process.env.QRSETTLE_BENCH_STEADY_PAYMENTS ?? 20_000);
 /** Payments posted, at the same rate and not measured, before the steady run's. */
 const WARMUP_PAYMENTS = 3_000;
 /**
@@ -354,7 +354,9 @@ interface RunResult {
   latencyP99Ms: number;
   /** p99 from the start of the POST: includes any wait for room in the queue (backpressure) before the `202`. */
   postToSettledP99Ms: number;
+  /** Blocks mined during the run (the whole stream, warm-up included), and their mean interval. */
   blocks: number;
+  meanBlockIntervalMs: number;
   /** Gas the run's blocks used, per payment settled. */
   gasPerPayment: number;
   /** CPU milliseconds per payment spent by the relayer, the node and the load generator. */
@@ -383,9 +385,15 @@ async function load(
   bodies: string[],
   client: PublicClient,
   pids: { relayer: number | undefined; node: number | undefined },
-  /** Post at this steady rate (open loop) instead of as fast as the relayer answers. */
-  ratePerSecond?: number,
+  /**
+   * Post at this steady rate (open loop) instead of as fast as the relayer answers; the first `warmup` bodies
+   * are posted in the same stream but not measured.
+   */
+  steady?: { ratePerSecond: number; warmup: number },
 ): Promise<RunResult> {
+  const ratePerSecond = steady?.ratePerSecond;
+  const measureFrom = steady?.warmup ?? 0;
+  const measured = bodies.length - measureFrom;
   type FeedPage = { items: { id: string }[]; next: string };
   const feed = async (since: string) =>
     JSON.parse(
@@ -397,16 +405,21 @@ async function load(
     since = page.next;
     if (page.items.length < 1000) break;
   }
+  /** Of the measured payments only. */
   const acceptedAt = new Map<string, number>();
   const postedAt = new Map<string, number>();
   const settledAt = new Map<string, number>();
-  const firstBlock = await client.getBlockNumber({ cacheTime: 0 });
-  const cpuBefore = {
+  // CPU, blocks and gas are counted over the whole stream (a steady one costs the same per payment throughout),
+  // latency and throughput over the measured payments.
+  const before = {
+    block: await client.getBlockNumber({ cacheTime: 0 }),
     relayer: await cpuSeconds(pids.relayer),
     node: await cpuSeconds(pids.node),
     self: process.cpuUsage(),
   };
   const started = performance.now();
+  /** When the first measured payment was posted. */
+  let measuredFrom = started;
   let next = 0;
   const poster = async () => {
     for (let index = next++; index < bodies.length; index = next++) {
@@ -415,9 +428,11 @@ async function load(
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
       const posted = performance.now();
+      if (index === measureFrom) measuredFrom = posted;
       const { status, text } = await send(url, "POST", "/v1/payments", bodies[index]);
       if (status !== 202) throw new Error(`${name}: payment ${index} answered ${status}: ${text}`);
       const { id } = JSON.parse(text) as { id: string };
+      if (index < measureFrom) continue;
       acceptedAt.set(id, performance.now());
       postedAt.set(id, posted);
     }
@@ -440,17 +455,20 @@ async function load(
     await new Promise((resolve) => setTimeout(resolve, 50));
   polling = false;
   await polled;
-  const self = process.cpuUsage(cpuBefore.self);
+  const self = process.cpuUsage(before.self);
   const perPayment = (seconds: number) => Number(((seconds * 1000) / bodies.length).toFixed(3));
   const cpuMsPerPayment = {
-    relayer: perPayment((await cpuSeconds(pids.relayer)) - cpuBefore.relayer),
-    node: perPayment((await cpuSeconds(pids.node)) - cpuBefore.node),
+    relayer: perPayment((await cpuSeconds(pids.relayer)) - before.relayer),
+    node: perPayment((await cpuSeconds(pids.node)) - before.node),
     loadGenerator: perPayment((self.user + self.system) / 1e6),
   };
-  const seconds = (Math.max(...settledAt.values()) - started) / 1000;
+  const measuredSettled = [...acceptedAt.keys()].map((id) => settledAt.get(id) ?? Number.NaN);
+  const seconds = (Math.max(...measuredSettled) - measuredFrom) / 1000;
+  const streamMs = Math.max(...settledAt.values()) - started;
+  const firstBlock = before.block;
   const lastBlock = await client.getBlockNumber({ cacheTime: 0 });
   if (TRACE_PREFIX !== undefined) {
-    const since = (at: number | undefined) => Math.round((at ?? Number.NaN) - started);
+    const since = (at: number | undefined) => Math.round((at ?? Number.NaN) - measuredFrom);
     await writeFile(
       `${TRACE_PREFIX}.${name.replace(/\W+/g, "_")}.json`,
       JSON.stringify([...acceptedAt].map(([id, at]) => [since(at), since(settledAt.get(id))])),
@@ -461,15 +479,16 @@ async function load(
   const latencies = sortedLatencies(acceptedAt);
   return {
     relayer: name,
-    payments: bodies.length,
+    payments: measured,
     accepted: acceptedAt.size,
     seconds: Number(seconds.toFixed(2)),
-    paymentsPerSecond: Math.round(settledAt.size / seconds),
+    paymentsPerSecond: Math.round(measured / seconds),
     latencyP50Ms: Math.round(percentile(latencies, 50)),
     latencyP99Ms: Math.round(percentile(latencies, 99)),
     postToSettledP99Ms: Math.round(percentile(sortedLatencies(postedAt), 99)),
     blocks: Number(lastBlock - firstBlock),
-    gasPerPayment: Math.round(Number(await gasUsedSince(client, firstBlock, lastBlock)) / settledAt.size),
+    meanBlockIntervalMs: Math.round(streamMs / Math.max(1, Number(lastBlock - firstBlock))),
+    gasPerPayment: Math.round(Number(await gasUsedSince(client, firstBlock, lastBlock)) / bodies.length),
     cpuMsPerPayment,
   };
 }
@@ -661,25 +680,16 @@ async function main(): Promise<void> {
         { QRSETTLE_RELAYER_KEYS: keys.join(",") },
         /listening on (http:\/\/\S+)/,
       );
-      if (steady !== undefined) {
-        // A freshly started process runs cold for its first seconds (JIT, caches): warm it at the same rate.
-        progress(`${name}: warming up with ${steady.warmup.length} payments`);
-        await load(
-          `${name} (warm-up)`,
-          ours.match[1] as string,
-          steady.warmup,
-          client,
-          { relayer: ours.child.pid, node: node.child.pid },
-          ratePerSecond,
-        );
-      }
+      // A freshly started process runs cold for its first seconds (JIT, caches): at a steady rate, the first
+      // payments of the same stream warm it, unmeasured, so the measured ones meet it in its steady state.
+      if (steady !== undefined) progress(`${name}: the first ${steady.warmup.length} unmeasured (warm-up)`);
       const result = await load(
         name,
         ours.match[1] as string,
-        bodies,
+        steady === undefined ? bodies : [...steady.warmup, ...bodies],
         client,
         { relayer: ours.child.pid, node: node.child.pid },
-        ratePerSecond,
+        ratePerSecond === undefined ? undefined : { ratePerSecond, warmup: steady?.warmup.length ?? 0 },
       );
       await stopChild(ours.child);
       progress(JSON.stringify(result));
@@ -731,7 +741,7 @@ async function main(): Promise<void> {
       timed = { result, ratePerSecond, capacityPerSecond, maxInFlight };
     }
 
-    const blockMs = (ourResult.seconds * 1000) / Math.max(1, ourResult.blocks);
+    const blockMs = ourResult.meanBlockIntervalMs;
     const latencyTargetMs = Math.round(OUR_CONFIG.batch.windowMs + 2 * blockMs);
     const naiveResult =
       pipelinedResult.paymentsPerSecond >= sequentialResult.paymentsPerSecond
@@ -766,12 +776,12 @@ async function main(): Promise<void> {
     console.log(
       `automine: our p99 ${ourResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(blockMs)} ms each under load, each block one of our batches) = ${latencyTargetMs} ms`,
     );
-    const steadyBlockMs = (steadyResult.seconds * 1000) / Math.max(1, steadyResult.blocks);
+    const steadyBlockMs = steadyResult.meanBlockIntervalMs;
     const steadyTargetMs = Math.round(OUR_CONFIG.batch.windowMs + 2 * steadyBlockMs);
     console.log(
       `automine at ${steadyRate}/s offered: our p99 ${steadyResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(steadyBlockMs)} ms each) = ${steadyTargetMs} ms`,
     );
-    const timedBlockMs = timed && (timed.result.seconds * 1000) / Math.max(1, timed.result.blocks);
+    const timedBlockMs = timed?.result.meanBlockIntervalMs;
     const timedTargetMs = timedBlockMs && Math.round(OUR_CONFIG.batch.windowMs + 2 * timedBlockMs);
     if (timed !== undefined)
       console.log(
