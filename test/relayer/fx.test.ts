@@ -1,9 +1,12 @@
 import { expect } from "chai";
-import type { Address, Hex } from "viem";
+import { isAddressEqual, parseAbi, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import {
   fromWireFxQuote,
+  fxDomain,
+  fxPaymentId,
+  fxTypes,
   payAmountFor,
   quoteStructHash,
   settlementLedgerAbi,
@@ -12,8 +15,10 @@ import {
 } from "../../src/protocol/index.ts";
 import { RelayerClient } from "../../src/client/index.ts";
 import type { Relayer } from "../../src/relayer/relayer.ts";
+import { deployOwnedSmartAccount } from "../helpers/smartAccount.ts";
 import {
   CNY,
+  fxDomainOf,
   HKD,
   hkdMerchant,
   position as positionOn,
@@ -23,10 +28,22 @@ import {
   signQuote,
 } from "./helpers/fx.ts";
 import { call } from "./helpers/http.ts";
-import { customer, deployTestNetwork, ledgerAs, relayerKeys, type TestNetwork } from "./helpers/network.ts";
+import {
+  confirm,
+  customer,
+  deployTestNetwork,
+  funder,
+  ledgerAs,
+  relayerKeys,
+  type TestNetwork,
+} from "./helpers/network.ts";
 import { API_KEY, edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
 const MAX_TO_AMOUNT = 5_000_00n;
+const erc1271Abi = parseAbi([
+  "function isValidSignature(bytes32 digest, bytes signature) view returns (bytes4)",
+]);
+const ERC1271_MAGIC = "0x1626ba7e";
 
 /**
  * Alpha's CNY customer pays Beta's HKD merchant through Alpha's relayer, at a quote from the relayer of Gamma
@@ -223,6 +240,135 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
     ]);
     const unknown = await call(client().url, "GET", "/v1/quotes?from=CNY&to=XYZ&amount=100");
     expect(unknown.body.error).to.include({ code: "INVALID_QUERY" });
+  });
+
+  /** A smart account (ERC-1271) of a new owner key, holding `balance` CNY at Alpha. */
+  const smartAccountPayer = async (balance: bigint): Promise<{ ownerKey: Hex; wallet: Address }> => {
+    const ownerKey = generatePrivateKey();
+    const wallet = await deployOwnedSmartAccount(
+      funder(net),
+      net.publicClient,
+      privateKeyToAccount(ownerKey).address,
+    );
+    await confirm(net, ledgerAs(net, net.adminA).write.issueDeposits([wallet, CNY, balance]));
+    return { ownerKey, wallet };
+  };
+  /** Whether `wallet` itself accepts `signature` for `digest`: the premise of each case below. */
+  const walletAccepts = async (wallet: Address, digest: Hex, signature: Hex) =>
+    (await net.publicClient.readContract({
+      address: wallet,
+      abi: erc1271Abi,
+      functionName: "isValidSignature",
+      args: [digest, signature],
+    })) === ERC1271_MAGIC;
+  /** The ledger's CrossCurrencySettled events for `id`. */
+  const crossCurrencySettled = async (id: Hex) =>
+    (
+      await net.publicClient.getContractEvents({
+        address: net.deployment.ledger,
+        abi: settlementLedgerAbi,
+        eventName: "CrossCurrencySettled",
+        fromBlock: 0n,
+      })
+    ).filter((event) => event.args.paymentId?.toLowerCase() === id.toLowerCase());
+
+  it("settles a smart-account (ERC-1271) payer's cross-currency payment, signed by its wallet's owner key", async function () {
+    const { ownerKey, wallet } = await smartAccountPayer(1_000_00n);
+    const ledger = ledgerAs(net, net.adminA);
+    const merchantBefore = await ledger.read.balanceOf([merchant, HKD]);
+
+    // HKD 217.00 for the merchant costs CNY 200.00 at 1.0850.
+    const { quotes } = await client().quotes({ from: "CNY", to: "HKD", amount: 217_00n });
+    const offer = quotes[0] as (typeof quotes)[number];
+    expect(offer).to.include({ payAmount: "20000", receiveAmount: "21700" });
+    const { body, id } = await signFxPayment(
+      net,
+      ownerKey,
+      fromWireFxQuote(offer.quote),
+      offer.quoteSignature as Hex,
+      { payee: merchant, receiveAmount: 217_00n, payAmount: 200_00n, payer: wallet },
+    );
+    expect(body.payment.payer).to.equal(wallet);
+    // Not an ECDSA signature of the payer: only the wallet's isValidSignature makes it good.
+    expect(await walletAccepts(wallet, id, body.signature as Hex)).to.equal(true, "the wallet accepts it");
+
+    const answer = await call(client().url, "POST", "/v1/fx-payments", body);
+    expect(answer.status, JSON.stringify(answer.body)).to.equal(202);
+    expect(answer.body).to.deep.equal({ id, status: "accepted" });
+    const final = await client().waitForFinal("fx-payment", id, { timeoutMs: 30_000 });
+    expect(final).to.include({ id, status: "settled" });
+    const receipt = await net.publicClient.getTransactionReceipt({ hash: final.txHash as Hex });
+    expect(receipt.to?.toLowerCase()).to.equal(net.deployment.fx.toLowerCase(), "sent to FxSettlement");
+
+    const events = await crossCurrencySettled(id);
+    expect(events).to.have.length(1);
+    const event = events[0] as (typeof events)[number];
+    expect(event.transactionHash).to.equal(final.txHash);
+    expect(isAddressEqual(event.args.payer as Address, wallet), "the smart account pays").to.equal(true);
+    expect(isAddressEqual(event.args.payee as Address, merchant)).to.equal(true);
+    expect(await ledger.read.balanceOf([wallet, CNY])).to.equal(1_000_00n - 200_00n);
+    expect(await ledger.read.balanceOf([merchant, HKD])).to.equal(merchantBefore + 217_00n);
+  });
+
+  it("refuses a smart account's cross-currency payment its wallet does not accept, storing nothing", async function () {
+    const { ownerKey, wallet } = await smartAccountPayer(1_000_00n);
+    const { quote, quoteSignature } = await quoteSignedBy(quoteKey);
+    const genuine = await signFxPayment(net, ownerKey, quote, quoteSignature, {
+      payee: merchant,
+      receiveAmount: 54_25n,
+      payer: wallet,
+      nonce: 7n,
+    });
+    const { id } = genuine;
+    // The same payment (so the same id) signed by a stranger's key...
+    const byStranger = await privateKeyToAccount(generatePrivateKey()).signTypedData({
+      domain: fxDomainOf(net),
+      types: fxTypes,
+      primaryType: "FxPayment",
+      message: genuine.payment,
+    });
+    // ...and by the owner, but under another chain's FX domain: the wallet accepts that for another digest only.
+    const otherDomain = fxDomain(net.deployment.chainId + 1, net.deployment.fx);
+    const byOwnerElsewhere = await privateKeyToAccount(ownerKey).signTypedData({
+      domain: otherDomain,
+      types: fxTypes,
+      primaryType: "FxPayment",
+      message: genuine.payment,
+    });
+    expect(await walletAccepts(wallet, id, genuine.body.signature as Hex)).to.equal(true);
+    expect(await walletAccepts(wallet, id, byStranger)).to.equal(false);
+    expect(await walletAccepts(wallet, id, byOwnerElsewhere)).to.equal(false);
+    expect(await walletAccepts(wallet, fxPaymentId(otherDomain, genuine.payment), byOwnerElsewhere)).to.equal(
+      true,
+      "the owner's signature is good for the other domain's digest",
+    );
+
+    const counts = await (payerBank as Relayer).store.countByStatus();
+    for (const signature of [byStranger, byOwnerElsewhere]) {
+      const answer = await call(client().url, "POST", "/v1/fx-payments", { ...genuine.body, signature });
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(422);
+      expect(answer.body.error).to.include({ code: "SIGNATURE_INVALID" });
+      expect((await call(client().url, "GET", `/v1/fx-payments/${id}`)).status).to.equal(
+        404,
+        "nothing stored",
+      );
+    }
+    const listed = await call(client().url, "GET", "/v1/fx-payments?limit=1000");
+    expect((listed.body.items as { id: string }[]).map((item) => item.id.toLowerCase())).not.to.include(
+      id.toLowerCase(),
+    );
+    expect(await (payerBank as Relayer).store.countByStatus()).to.deep.equal(counts, "nothing stored");
+
+    // The refusals left no trace under the id: the owner's signature of the same payment is new, and settles once.
+    const accepted = await call(client().url, "POST", "/v1/fx-payments", genuine.body);
+    expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202);
+    expect(accepted.body).to.deep.equal({ id, status: "accepted" });
+    const final = await client().waitForFinal("fx-payment", id, { timeoutMs: 30_000 });
+    expect(final).to.include({ id, status: "settled" });
+    expect(await crossCurrencySettled(id)).to.have.length(1);
+    expect(await ledgerAs(net, net.adminA).read.balanceOf([wallet, CNY])).to.equal(
+      1_000_00n - genuine.payment.payAmount,
+    );
   });
 
   // Last: it moves the chain's clock ahead for good.

@@ -95,15 +95,22 @@ export interface FxTerms {
   payAmount?: bigint;
   nonce?: bigint;
   ttlSeconds?: number;
+  /**
+   * The payer, when it is not the signing key's address: a smart account (ERC-1271) whose wallet accepts the
+   * key's signature of the payment's EIP-712 digest.
+   */
+  payer?: Address;
 }
 
 /**
  * A cross-currency payment of `terms.receiveAmount` HKD to `terms.payee` (at Beta) at `quote`, signed by
  * `payerKey` with viem (an implementation independent of the relayer's), in the wire form
- * `POST /v1/fx-payments` takes, with its id.
+ * `POST /v1/fx-payments` takes, with its id. The payer is the key's address unless `terms.payer` names a smart
+ * account, for which the key signs as its owner.
  *
  * @example
  * const { body, id } = await signFxPayment(net, payerKey, quote, quoteSignature, { payee, receiveAmount: 108_50n });
+ * const smart = await signFxPayment(net, ownerKey, quote, quoteSignature, { payee, receiveAmount, payer: wallet });
  */
 export async function signFxPayment(
   net: TestNetwork,
@@ -114,7 +121,7 @@ export async function signFxPayment(
 ): Promise<{ body: WireSignedFxPayment; id: Hex; payment: FxPayment }> {
   const nonce = terms.nonce ?? 0n;
   const payment: FxPayment = {
-    payer: privateKeyToAccount(payerKey).address,
+    payer: terms.payer ?? privateKeyToAccount(payerKey).address,
     payee: terms.payee,
     payeeBank: net.bankB,
     payCurrency: quote.fromCurrency,
