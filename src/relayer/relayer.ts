@@ -25,7 +25,7 @@ import { WebhookDispatcher } from "./engine/webhooks.ts";
 import { ApiError, RelayerError } from "./errors.ts";
 import { createQuoteProvider, type QuoteProvider } from "./fx/quoteProvider.ts";
 import { collectQuotes } from "./fx/quoteSources.ts";
-import { isQuoteSigned } from "./fx/verifyQuote.ts";
+import { createQuoteVerifier } from "./fx/verifyQuote.ts";
 import { Admission } from "./admission.ts";
 import { Intake } from "./intake.ts";
 import { createLogger, type RelayerLogger } from "./logger.ts";
@@ -131,8 +131,7 @@ async function startFx(
   const result = {
     address,
     domain,
-    isQuoteSigned: (quote: FxQuote, quoteSignature: Hex) =>
-      isQuoteSigned(client, registry, domain, quote, quoteSignature),
+    isQuoteSigned: createQuoteVerifier(client, registry, domain),
   };
   if (config.fx.provider === undefined) return result;
   const provider = await createQuoteProvider(config.fx.provider, env, {
