@@ -200,16 +200,12 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   });
 
   const domain = ledgerDomain(chainId, ledgerAddress);
+  // The intake's reads (accounts, limits, quote use) go in batches; sends and receipts keep `client`.
+  const reads = createChainClient(config.chain, options.transport, { batchReads: true });
   const [hasher, recovery, ledger] = await Promise.all([
     createTypedDataHasher(domain),
     createSignerRecovery(config.validation.recoveryWorkers),
-    retryTransient(() =>
-      createLedgerView(
-        createChainClient(config.chain, options.transport, { batchReads: true }),
-        ledgerAddress,
-        config.validation.accountCacheMs,
-      ),
-    ),
+    retryTransient(() => createLedgerView(reads, ledgerAddress, config.validation.accountCacheMs)),
   ]);
   const fees = createFeeSource(client, config.fees, config.chain.pollIntervalMs);
 
@@ -315,7 +311,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
             store,
             minDeadlineSeconds: config.validation.minDeadlineSeconds,
             now: Date.now,
-            client,
+            client: reads,
             fx: fx.address,
             fxDomain: fx.domain,
             isQuoteSigned: fx.isQuoteSigned,
