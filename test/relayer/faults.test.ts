@@ -2,7 +2,6 @@ import { expect } from "chai";
 import type { Address, Hex } from "viem";
 
 import {
-  quoteStructHash,
   type FxPayment,
   type FxQuote,
   type WireSignedFxPayment,
@@ -11,21 +10,12 @@ import {
 import type { Relayer } from "../../src/relayer/relayer.ts";
 import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
 import { startFaultProxy, type Fault, type FaultProxy } from "./helpers/faultProxy.ts";
-import {
-  HKD,
-  fxOutcomeLogs,
-  hkdMerchant,
-  providerAdmin,
-  quoteUsedOnChain,
-  signFxPayment,
-  signQuote,
-} from "./helpers/fx.ts";
+import { expectFxSettledOnce, hkdMerchant, providerAdmin, signFxPayment, signQuote } from "./helpers/fx.ts";
 import { call, waitForFinal } from "./helpers/http.ts";
 import {
   customer,
   deployTestNetwork,
   idOf,
-  ledgerAs,
   outcomeLogs,
   payment,
   relayerKeys,
@@ -128,35 +118,16 @@ describe("relayer under JSON-RPC faults", function () {
       expect(rejected).to.deep.equal([], "no payment was sent again after it settled");
 
       // Cross-currency payments: the ledger logs each as CrossCurrencySettled, the FX contract its rejections.
-      const fxLogs = await fxOutcomeLogs(net, fromBlock);
-      const fxOnChain = fxLogs.settled.map((log) => String(log.args.paymentId));
       expect(fxIds.map((id) => fxFinal.get(id)?.status)).to.deep.equal(
         fxIds.map(() => "settled"),
         "every FX payment settled",
       );
-      expect(fxOnChain.length).to.equal(new Set(fxOnChain).size, "no FX payment settled twice");
-      expect(new Set(fxOnChain)).to.deep.equal(
-        new Set(fxIds),
-        "FX settled on chain = the FX payments posted",
-      );
-      expect(fxLogs.rejected.map((log) => log.args.reason)).to.deep.equal(
-        [],
-        "no FX payment was sent again after it settled",
-      );
-      if (fx !== undefined) {
-        expect(fxLogs.used).to.have.length(fxIds.length, "one QuoteUsed per FX payment");
-        for (const { quote } of fx.quotes) {
-          const onQuote = fx.signed.filter((s) => s.payment.quoteHash === quoteStructHash(quote));
-          expect(await quoteUsedOnChain(net, quote)).to.equal(
-            onQuote.reduce((sum, s) => sum + s.payment.receiveAmount, 0n),
-            "each quote metered its payments once",
-          );
-        }
-        expect(await ledgerAs(net, net.adminB).read.balanceOf([fx.merchant, HKD])).to.equal(
-          fx.signed.reduce((sum, s) => sum + s.payment.receiveAmount, 0n),
-          "the HKD merchant was paid each FX payment once",
-        );
-      }
+      await expectFxSettledOnce(net, {
+        payments: fx?.signed ?? [],
+        quotes: fx?.quotes.map(({ quote }) => quote) ?? [],
+        merchant: fx?.merchant,
+        fromBlock,
+      });
       return { proxy, relayer };
     } finally {
       try {

@@ -5,6 +5,7 @@ import type { Relayer } from "../../src/relayer/relayer.ts";
 import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
 import {
   HKD,
+  expectFxSettledOnce,
   fxOutcomeLogs,
   hkdMerchant,
   providerAdmin,
@@ -175,22 +176,16 @@ describe("relayer across a reorg (Anvil, evm_snapshot/evm_revert)", function () 
 
     // Cross-currency payments: each settled once on the canonical chain, in the same transaction as before, with
     // the merchant's HKD and the quote's use counting it once.
-    const fx = await fxOutcomeLogs(net);
-    const fxOnChain = new Map<string, number>();
-    for (const log of fx.settled) {
-      const id = String(log.args.paymentId);
-      fxOnChain.set(id, (fxOnChain.get(id) ?? 0) + 1);
-    }
+    await expectFxSettledOnce(net, {
+      payments: fxSigned,
+      quotes: [quote],
+      merchant: fxMerchant,
+      merchantBefore: fxMerchantBefore,
+    });
     for (const id of fxIds) {
       expect(fxFinal.get(id)).to.include({ status: "settled" });
-      expect(fxOnChain.get(id)).to.equal(1, `FX payment ${id} settled exactly once`);
       expect(fxFinal.get(id)?.txHash).to.equal(fxHashesBefore.get(id), `FX payment ${id} re-sent as signed`);
     }
-    expect(fx.rejected.map((log) => log.args.reason)).to.deep.equal([], "no FX payment was rejected");
-    expect(await ledgerAs(net, net.adminB).read.balanceOf([fxMerchant, HKD])).to.equal(
-      fxMerchantBefore + fxTotal,
-    );
-    expect(await quoteUsedOnChain(net, quote)).to.equal(fxTotal, "the quote metered each FX payment once");
     const reorgs = (await running().metrics.reorgs.get()).values.reduce((sum, value) => sum + value.value, 0);
     expect(reorgs).to.be.at.least(1, "the relayer counted the reorg");
   });

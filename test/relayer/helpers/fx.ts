@@ -2,6 +2,7 @@
  * Cross-currency payments for relayer tests on the sample network: Alpha's CNY customers pay HKD merchants of
  * Beta at quotes of Gamma (GAMMHKHH), which holds CNY and HKD reserves.
  */
+import { expect } from "chai";
 import { getAbiItem, keccak256, stringToHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
@@ -163,6 +164,49 @@ export async function fxOutcomeLogs(net: TestNetwork, fromBlock = 0n) {
     net.publicClient.getLogs({ address: net.deployment.fx, event: quoteUsed, fromBlock }),
   ]);
   return { settled, rejected, used };
+}
+
+/**
+ * Asserts that each of `payments` settled exactly once on the canonical chain since `fromBlock`, and nothing
+ * else did: one `CrossCurrencySettled` per payment, no FX rejection, one `QuoteUsed` per payment, each quote's
+ * metered use equal to its payments' receive amounts, and (given a `merchant`) its HKD up by their total from
+ * `merchantBefore`. Returns the logs for checks of the caller's own.
+ */
+export async function expectFxSettledOnce(
+  net: TestNetwork,
+  check: {
+    payments: readonly { id: Hex; payment: FxPayment }[];
+    quotes: readonly FxQuote[];
+    merchant?: Address;
+    merchantBefore?: bigint;
+    fromBlock?: bigint;
+  },
+): Promise<Awaited<ReturnType<typeof fxOutcomeLogs>>> {
+  const logs = await fxOutcomeLogs(net, check.fromBlock);
+  const settled = logs.settled.map((log) => String(log.args.paymentId));
+  expect(settled.length).to.equal(new Set(settled).size, "no FX payment settled twice");
+  expect(new Set(settled)).to.deep.equal(
+    new Set(check.payments.map(({ id }) => id)),
+    "FX settled on chain = the FX payments accepted",
+  );
+  expect(logs.rejected.map((log) => log.args.reason)).to.deep.equal([], "no FX payment rejected");
+  expect(logs.used).to.have.length(check.payments.length, "one QuoteUsed per FX payment");
+  const received = (payments: readonly { payment: FxPayment }[]) =>
+    payments.reduce((sum, { payment }) => sum + payment.receiveAmount, 0n);
+  for (const quote of check.quotes) {
+    const onQuote = check.payments.filter(({ payment }) => payment.quoteHash === quoteStructHash(quote));
+    expect(await quoteUsedOnChain(net, quote)).to.equal(
+      received(onQuote),
+      "each quote metered its payments once",
+    );
+  }
+  if (check.merchant !== undefined) {
+    expect(await ledgerAs(net, net.adminB).read.balanceOf([check.merchant, HKD])).to.equal(
+      (check.merchantBefore ?? 0n) + received(check.payments),
+      "the HKD merchant was paid each FX payment once",
+    );
+  }
+  return logs;
 }
 
 /** How much of a quote's capacity the FX contract has metered. */
