@@ -1,7 +1,7 @@
 /**
  * Worker thread of {@link SignerRecoverer}: recovers the signers of EIP-2098 compact signatures with
- * libsecp256k1 (native where it loads, else WebAssembly: `recoverPublicKey`), exactly as the ledger's `ecrecover` path does: a high-s signature, or one
- * that does not recover, yields the zero address.
+ * libsecp256k1 (`recoverPublicKey`: native where it loads, else WebAssembly), exactly as the ledger's
+ * `ecrecover` path does: a high-s signature, or one that does not recover, yields the zero address.
  */
 import { parentPort } from "node:worker_threads";
 

@@ -63,15 +63,16 @@ export async function findEarlierSettlements(
           }),
     ])
   ).flat();
-  const wanted = new Set(requests.map((request) => request.id.toLowerCase()));
+  // Logs and stored ids may differ in case: match in lower case, answer under the stored id.
+  const byLowerId = new Map(requests.map((request) => [request.id.toLowerCase(), request.id]));
   const found = new Map<Hex, Settlement>();
   for (const log of logs) {
     if (log.removed) continue;
-    const id = ("refundId" in log.args ? log.args.refundId : log.args.paymentId)?.toLowerCase() as
-      Hex | undefined;
-    if (id === undefined || !wanted.has(id) || found.has(id)) continue;
+    const id = byLowerId.get(
+      ("refundId" in log.args ? log.args.refundId : log.args.paymentId)?.toLowerCase() ?? "",
+    );
+    if (id === undefined || found.has(id)) continue;
     found.set(id, { hash: log.transactionHash, blockNumber: Number(log.blockNumber) });
   }
-  const byLowerId = new Map(requests.map((request) => [request.id.toLowerCase(), request.id]));
-  return new Map([...found].map(([id, settlement]) => [byLowerId.get(id) as Hex, settlement]));
+  return found;
 }

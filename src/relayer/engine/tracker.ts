@@ -343,7 +343,8 @@ export class Tracker {
     );
     return outcomes.map((outcome) => {
       const settledIn = earlier.get(outcome.id);
-      if (outcome.status !== "rejected" || settledIn === undefined || settledIn.hash === hash) return outcome;
+      // Only rejected requests were looked up.
+      if (settledIn === undefined || settledIn.hash === hash) return outcome;
       logger.warn(
         { id: outcome.id, settledIn: settledIn.hash },
         "payment had settled in another transaction",

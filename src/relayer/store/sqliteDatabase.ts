@@ -3,6 +3,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 
 import { Mutex } from "../mutex.ts";
+import type { CheckpointerOptions } from "./sqliteCheckpointer.ts";
 import { schemaStatements } from "./schema.ts";
 import type { Row, SqlDatabase, SqlExecutor } from "./sqlDatabase.ts";
 
@@ -40,7 +41,7 @@ export function openSqliteDatabase(
   let checkpointer: Worker | undefined;
   if (!inMemory) {
     checkpointer = new Worker(new URL("./sqliteCheckpointer.ts", import.meta.url), {
-      workerData: { path, intervalMs: checkpointIntervalMs },
+      workerData: { path, intervalMs: checkpointIntervalMs } satisfies CheckpointerOptions,
     });
     checkpointer.unref();
     db.exec("PRAGMA wal_autocheckpoint = 0");

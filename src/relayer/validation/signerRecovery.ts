@@ -23,8 +23,9 @@ interface PendingBatch {
 
 /**
  * Signer recovery with `workers` worker threads, or on the calling thread when `workers` is 0. Recovery is the
- * relayer's most expensive check (~0.05 ms per payment natively, ~0.2 ms in WebAssembly); workers let it use another core while
- * the main thread serves HTTP. Jobs arriving in one event-loop turn travel to a worker as one message.
+ * relayer's most expensive check (~0.05 ms per payment natively, ~0.2 ms in WebAssembly); workers let it use
+ * another core while the main thread serves HTTP. Jobs arriving in one event-loop turn travel to a worker as
+ * one message.
  *
  * @example
  * const recovery = await createSignerRecovery(1);
