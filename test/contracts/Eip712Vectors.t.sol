@@ -9,7 +9,7 @@ import {Test} from "forge-std/Test.sol";
 import {Payment, Refund} from "../../contracts/interfaces/ISettlementLedger.sol";
 import {PaymentHashLib} from "../../contracts/libraries/PaymentHashLib.sol";
 import {SignatureLib} from "../../contracts/libraries/SignatureLib.sol";
-import {paymentStructHash} from "./utils/PaymentHash.sol";
+import {eip712DomainSeparator, paymentStructHash} from "./utils/PaymentHash.sol";
 
 /// @notice The contracts' EIP-712 hashing and signature checks agree with test/vectors/eip712-payments.json,
 /// which the TypeScript tests check against ethers and viem.
@@ -80,16 +80,11 @@ contract Eip712VectorsTest is Test {
     /// @dev The domain separator of the vectors' ledger (its name, version, chain id and address).
     function _domainSeparator() private view returns (bytes32) {
         return
-            keccak256(
-                abi.encode(
-                    keccak256(
-                        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-                    ),
-                    keccak256(bytes(json.readString(".domain.name"))),
-                    keccak256(bytes(json.readString(".domain.version"))),
-                    json.readUint(".domain.chainId"),
-                    json.readAddress(".domain.verifyingContract")
-                )
+            eip712DomainSeparator(
+                json.readString(".domain.name"),
+                json.readString(".domain.version"),
+                json.readUint(".domain.chainId"),
+                json.readAddress(".domain.verifyingContract")
             );
     }
 }

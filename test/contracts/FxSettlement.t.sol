@@ -39,22 +39,13 @@ contract FxSettlementTest is FxTest {
         uint256 providerHkd = _depositsIn(bankC, HKD);
 
         vm.recordLogs();
-        vm.expectEmit(address(ledger));
-        emit ISettlementLedger.CrossCurrencySettled(
-            alice.addr,
-            max.addr,
-            fx.hashFxPayment(p),
-            p.qrHash,
-            _terms(100_00, bankA, bankC, CNY),
-            _terms(108_50, bankC, bankB, HKD)
-        );
+        _expectUsualPaymentSettled(p, bankC);
         vm.expectEmit(address(ledger));
         emit ISettlementLedger.InterbankSettled(bankA, bankC, CNY, 100_00);
         vm.expectEmit(address(ledger));
         emit ISettlementLedger.InterbankSettled(bankC, bankB, HKD, 108_50);
-        vm.expectEmit(address(fx));
-        emit IFxSettlement.QuoteUsed(quoteHash, bankC, q.quoteId, 108_50, 108_50);
-        uint256 settled = _settleFx(relayerA, _oneFx(_request(p, alice.key, q)));
+        _expectQuoteUsed(q, 108_50, 108_50);
+        uint256 settled = _settleOne(_request(p, alice.key, q));
 
         assertEq(settled, 1);
         assertEq(_settlementLogs(), 4, "one payment event, two legs, one quote use");
@@ -88,20 +79,11 @@ contract FxSettlementTest is FxTest {
         FxPayment memory p = _fxPayment(alice, max, bankB, q, 108_50, 0);
 
         vm.recordLogs();
-        vm.expectEmit(address(ledger));
-        emit ISettlementLedger.CrossCurrencySettled(
-            alice.addr,
-            max.addr,
-            fx.hashFxPayment(p),
-            p.qrHash,
-            _terms(100_00, bankA, bankA, CNY),
-            _terms(108_50, bankA, bankB, HKD)
-        );
+        _expectUsualPaymentSettled(p, bankA);
         vm.expectEmit(address(ledger));
         emit ISettlementLedger.InterbankSettled(bankA, bankB, HKD, 108_50);
-        vm.expectEmit(address(fx));
-        emit IFxSettlement.QuoteUsed(fx.quoteStructHash(q), bankA, q.quoteId, 108_50, 108_50);
-        uint256 settled = _settleFx(relayerA, _oneFx(_request(p, alice.key, q)));
+        _expectQuoteUsed(q, 108_50, 108_50);
+        uint256 settled = _settleOne(_request(p, alice.key, q));
 
         assertEq(settled, 1);
         assertEq(_settlementLogs(), 3, "the pay leg stays inside bank A");
@@ -119,20 +101,11 @@ contract FxSettlementTest is FxTest {
         FxPayment memory p = _fxPayment(alice, max, bankB, q, 108_50, 0);
 
         vm.recordLogs();
-        vm.expectEmit(address(ledger));
-        emit ISettlementLedger.CrossCurrencySettled(
-            alice.addr,
-            max.addr,
-            fx.hashFxPayment(p),
-            p.qrHash,
-            _terms(100_00, bankA, bankB, CNY),
-            _terms(108_50, bankB, bankB, HKD)
-        );
+        _expectUsualPaymentSettled(p, bankB);
         vm.expectEmit(address(ledger));
         emit ISettlementLedger.InterbankSettled(bankA, bankB, CNY, 100_00);
-        vm.expectEmit(address(fx));
-        emit IFxSettlement.QuoteUsed(fx.quoteStructHash(q), bankB, q.quoteId, 108_50, 108_50);
-        uint256 settled = _settleFx(relayerA, _oneFx(_request(p, alice.key, q)));
+        _expectQuoteUsed(q, 108_50, 108_50);
+        uint256 settled = _settleOne(_request(p, alice.key, q));
 
         assertEq(settled, 1);
         assertEq(_settlementLogs(), 3, "the receive leg stays inside bank B");
@@ -151,7 +124,7 @@ contract FxSettlementTest is FxTest {
         FxPayment memory p = _fxPayment(alice, mia, bankA, q, 108_50, 0);
 
         vm.recordLogs();
-        uint256 settled = _settleFx(relayerA, _oneFx(_request(p, alice.key, q)));
+        uint256 settled = _settleOne(_request(p, alice.key, q));
 
         assertEq(settled, 1);
         assertEq(_settlementLogs(), 2, "CrossCurrencySettled and QuoteUsed, no interbank leg");
@@ -163,30 +136,26 @@ contract FxSettlementTest is FxTest {
 
     /// @dev The provider's customers hold exactly what they held, so its deposit positions must not move.
     function testSettleKeepsDepositPositionsEqualToCustomersViaThirdBank() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)));
+        _settleOne(_payMax(alice, _hkdQuote(bankC), 108_50, 0));
         _assertDepositPositionsMatchCustomers(CNY);
         _assertDepositPositionsMatchCustomers(HKD);
     }
 
     function testSettleKeepsDepositPositionsEqualToCustomersViaPayerBank() public {
-        FxQuote memory q = _hkdQuote(bankA);
-        _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)));
+        _settleOne(_payMax(alice, _hkdQuote(bankA), 108_50, 0));
         _assertDepositPositionsMatchCustomers(CNY);
         _assertDepositPositionsMatchCustomers(HKD);
     }
 
     function testSettleKeepsDepositPositionsEqualToCustomersViaPayeeBank() public {
-        FxQuote memory q = _hkdQuote(bankB);
-        _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)));
+        _settleOne(_payMax(alice, _hkdQuote(bankB), 108_50, 0));
         _assertDepositPositionsMatchCustomers(CNY);
         _assertDepositPositionsMatchCustomers(HKD);
     }
 
     /// @dev The supply's deposits bound every balance (the 2^96 cap); they must follow the customers' total.
     function testSettleKeepsDepositSupplyEqualToCustomerBalances() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)));
+        _settleOne(_payMax(alice, _hkdQuote(bankC), 108_50, 0));
         assertEq(ledger.getSupply(CNY).deposits, _allCustomers(CNY), "CNY supply != CNY customer balances");
         assertEq(ledger.getSupply(HKD).deposits, _allCustomers(HKD), "HKD supply != HKD customer balances");
     }
@@ -200,7 +169,7 @@ contract FxSettlementTest is FxTest {
         FxQuote memory q = _hkdQuote(bankB);
         FxPayment memory p = _fxPayment(alice, noor, bankC, q, 108_50, 0);
 
-        uint256 settled = _settleFx(relayerA, _oneFx(_request(p, alice.key, q)));
+        uint256 settled = _settleOne(_request(p, alice.key, q));
 
         assertEq(settled, 1);
         assertEq(_balanceIn(noor, HKD), 108_50);
@@ -220,7 +189,7 @@ contract FxSettlementTest is FxTest {
         });
         assertEq(request.payerSignature.length, 64);
 
-        assertEq(_settleFx(relayerA, _oneFx(request)), 1);
+        assertEq(_settleOne(request), 1);
         assertEq(_balanceIn(max, HKD), 108_50);
     }
 
@@ -232,7 +201,7 @@ contract FxSettlementTest is FxTest {
         FxQuote memory q = _hkdQuote(bankC);
         FxPayment memory p = _fxPayment(Person(address(wallet), 0), max, bankB, q, 108_50, 0);
 
-        assertEq(_settleFx(relayerA, _oneFx(_request(p, owner.key, q))), 1);
+        assertEq(_settleOne(_request(p, owner.key, q)), 1);
         assertEq(ledger.balanceOf(address(wallet), CNY), 400_00);
         assertEq(_balanceIn(max, HKD), 108_50);
     }
@@ -241,36 +210,28 @@ contract FxSettlementTest is FxTest {
         FxQuote memory q = _hkdQuote(bankC);
         FxPayment memory p = _fxPayment(alice, max, bankB, q, 108_50, 0);
         p.deadline = block.timestamp;
-        assertEq(_settleFx(relayerA, _oneFx(_request(p, alice.key, q))), 1);
+        assertEq(_settleOne(_request(p, alice.key, q)), 1);
     }
 
     function testSettleAtQuoteExpiry() public {
         FxQuote memory q = _hkdQuote(bankC);
         q.expiry = block.timestamp + 10 minutes;
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, q, 108_50, 0);
         vm.warp(q.expiry);
-        assertEq(_settleFx(relayerA, _oneFx(request)), 1);
+        assertEq(_settleOne(request), 1);
     }
 
     function testSettleWhenPayeeFrozenOnlyInPayCurrency() public {
         vm.prank(freezer);
         ledger.setFrozen(max.addr, CNY, true);
-        FxQuote memory q = _hkdQuote(bankC);
-        assertEq(
-            _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q))),
-            1
-        );
+        assertEq(_settleOne(_payMax(alice, _hkdQuote(bankC), 108_50, 0)), 1);
         assertEq(_balanceIn(max, HKD), 108_50);
     }
 
     function testSettleWithPayerBankAsProviderNeedsNoPayCurrencyReserves() public {
         vm.prank(agent);
         ledger.redeemReserves(bankA, CNY, RESERVES);
-        FxQuote memory q = _hkdQuote(bankA);
-        assertEq(
-            _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q))),
-            1
-        );
+        assertEq(_settleOne(_payMax(alice, _hkdQuote(bankA), 108_50, 0)), 1);
         assertEq(_reservesIn(bankA, CNY), 0);
     }
 
@@ -281,28 +242,22 @@ contract FxSettlementTest is FxTest {
         bytes32 quoteHash = fx.quoteStructHash(q);
 
         FxPaymentRequest[] memory first = new FxPaymentRequest[](2);
-        first[0] = _request(_fxPayment(alice, max, bankB, q, 100_00, 0), alice.key, q);
-        first[1] = _request(_fxPayment(bob, max, bankB, q, 160_00, 0), bob.key, q);
-        vm.expectEmit(address(fx));
-        emit IFxSettlement.QuoteUsed(quoteHash, bankC, q.quoteId, 100_00, 100_00);
-        vm.expectEmit(address(fx));
-        emit IFxSettlement.QuoteUsed(quoteHash, bankC, q.quoteId, 160_00, 260_00);
+        first[0] = _payMax(alice, q, 100_00, 0);
+        first[1] = _payMax(bob, q, 160_00, 0);
+        _expectQuoteUsed(q, 100_00, 100_00);
+        _expectQuoteUsed(q, 160_00, 260_00);
         assertEq(_settleFx(relayerA, first), 2);
 
         // Any bank's customers may use the quote: Carol banks with Beta.
         FxPaymentRequest[] memory second = new FxPaymentRequest[](2);
-        second[0] = _request(_fxPayment(carol, max, bankB, q, 40_01, 0), carol.key, q);
-        second[1] = _request(_fxPayment(carol, max, bankB, q, 40_00, 1), carol.key, q);
+        second[0] = _payMax(carol, q, 40_01, 0);
+        second[1] = _payMax(carol, q, 40_00, 1);
         _expectFxRejected(second[0].payment, RejectReason.QuoteExhausted);
-        vm.expectEmit(address(fx));
-        emit IFxSettlement.QuoteUsed(quoteHash, bankC, q.quoteId, 40_00, 300_00);
+        _expectQuoteUsed(q, 40_00, 300_00);
         assertEq(_settleFx(relayerB, second), 1);
 
         assertEq(fx.quoteUsed(quoteHash), 300_00, "filled exactly to its maximum");
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 1, 1), alice.key, q),
-            RejectReason.QuoteExhausted
-        );
+        _assertRejectedUnchanged(_payMax(alice, q, 1, 1), RejectReason.QuoteExhausted);
         assertEq(_balanceIn(max, HKD), 300_00);
         assertEq(_balanceIn(carol, CNY), OPENING_BALANCE - _ceilPay(40_00, RATE_CNY_HKD));
     }
@@ -311,34 +266,22 @@ contract FxSettlementTest is FxTest {
         FxQuote memory q = _quote(bankC, CNY, HKD, RATE_CNY_HKD, 100_00);
         vm.prank(adminA);
         ledger.setFrozen(alice.addr, CNY, true);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 100_00, 0), alice.key, q),
-            RejectReason.SenderFrozen
-        );
+        _assertRejectedUnchanged(_payMax(alice, q, 100_00, 0), RejectReason.SenderFrozen);
         assertEq(fx.quoteUsed(fx.quoteStructHash(q)), 0);
 
-        assertEq(
-            _settleFx(relayerA, _oneFx(_request(_fxPayment(bob, max, bankB, q, 100_00, 0), bob.key, q))),
-            1
-        );
+        assertEq(_settleOne(_payMax(bob, q, 100_00, 0)), 1);
         assertEq(fx.quoteUsed(fx.quoteStructHash(q)), 100_00);
     }
 
     function testRejectQuoteExhausted() public {
         FxQuote memory q = _quote(bankC, CNY, HKD, RATE_CNY_HKD, 100_00);
-        _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 100_00, 0), alice.key, q)));
-        _assertRejectedUnchanged(
-            _request(_fxPayment(bob, max, bankB, q, 1, 0), bob.key, q),
-            RejectReason.QuoteExhausted
-        );
+        _settleOne(_payMax(alice, q, 100_00, 0));
+        _assertRejectedUnchanged(_payMax(bob, q, 1, 0), RejectReason.QuoteExhausted);
     }
 
     function testRejectPaymentLargerThanTheWholeQuote() public {
         FxQuote memory q = _quote(bankC, CNY, HKD, RATE_CNY_HKD, 100_00);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 100_01, 0), alice.key, q),
-            RejectReason.QuoteExhausted
-        );
+        _assertRejectedUnchanged(_payMax(alice, q, 100_01, 0), RejectReason.QuoteExhausted);
     }
 
     // ─────────────────────────────────────── Rejects: payer ──────────────────────────────────────
@@ -352,8 +295,7 @@ contract FxSettlementTest is FxTest {
     }
 
     function testRejectPayerSignatureOverDifferentTerms() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
         // The relayer cannot raise the amounts the payer signed, even consistently with the quote.
         request.payment.receiveAmount = 217_00;
         request.payment.payAmount = 200_00;
@@ -361,8 +303,7 @@ contract FxSettlementTest is FxTest {
     }
 
     function testRejectMalformedPayerSignature() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
         request.payerSignature = hex"1234";
         _assertRejectedUnchanged(request, RejectReason.InvalidSignature);
     }
@@ -389,66 +330,42 @@ contract FxSettlementTest is FxTest {
     }
 
     function testRejectReplayedPayment() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
-        assertEq(_settleFx(relayerA, _oneFx(request)), 1);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
+        assertEq(_settleOne(request), 1);
         _assertRejectedUnchanged(request, RejectReason.NonceUsed);
         assertEq(_balanceIn(max, HKD), 108_50);
     }
 
     function testRejectNonceUsedByASameCurrencyPayment() public {
         _pay(alice, max, bankB, 1_00, 0);
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.NonceUsed
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 0), RejectReason.NonceUsed);
     }
 
     function testRejectCancelledNonce() public {
         vm.prank(alice.addr);
         ledger.cancelNonce(CNY, 0);
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.NonceUsed
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 0), RejectReason.NonceUsed);
     }
 
     function testRejectNonceBeyondWindow() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 64), alice.key, q),
-            RejectReason.NonceOutOfWindow
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 64), RejectReason.NonceOutOfWindow);
     }
 
     function testRejectPayerOfAnotherBank() public {
         // Carol banks with Beta; Alpha's relayer cannot settle her payments.
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(carol, max, bankB, q, 108_50, 0), carol.key, q),
-            RejectReason.SenderNotCustomer
-        );
+        _assertRejectedUnchanged(_payMax(carol, _hkdQuote(bankC), 108_50, 0), RejectReason.SenderNotCustomer);
     }
 
     function testRejectPayerWithoutAccountInPayCurrency() public {
         // Alice holds no HKD; an HKD→CNY quote cannot be paid from her account.
         FxQuote memory q = _quote(bankC, HKD, CNY, 0.92e18, QUOTE_CAPACITY);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 92_00, 0), alice.key, q),
-            RejectReason.SenderNotCustomer
-        );
+        _assertRejectedUnchanged(_payMax(alice, q, 92_00, 0), RejectReason.SenderNotCustomer);
     }
 
     function testRejectFrozenPayer() public {
         vm.prank(adminA);
         ledger.setFrozen(alice.addr, CNY, true);
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.SenderFrozen
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 0), RejectReason.SenderFrozen);
     }
 
     function testRejectInsufficientBalance() public {
@@ -458,7 +375,7 @@ contract FxSettlementTest is FxTest {
         _assertRejectedUnchanged(_request(p, alice.key, q), RejectReason.InsufficientBalance);
 
         FxPayment memory all = _fxPayment(alice, max, bankB, q, 10_850_00, 0);
-        assertEq(_settleFx(relayerA, _oneFx(_request(all, alice.key, q))), 1);
+        assertEq(_settleOne(_request(all, alice.key, q)), 1);
         assertEq(_balanceIn(alice, CNY), 0);
     }
 
@@ -466,7 +383,7 @@ contract FxSettlementTest is FxTest {
         vm.prank(adminA);
         ledger.setCustomerLimit(alice.addr, CNY, 150_00);
         FxQuote memory q = _hkdQuote(bankC);
-        _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)));
+        _settleOne(_payMax(alice, q, 108_50, 0));
         assertEq(ledger.getCustomerLimit(alice.addr, CNY).spentToday, 100_00, "the pay amount counts");
 
         FxPayment memory p = _fxPayment(alice, max, bankB, q, 54_26, 1);
@@ -475,7 +392,7 @@ contract FxSettlementTest is FxTest {
 
         FxPayment memory fits = _fxPayment(alice, max, bankB, q, 54_25, 1);
         assertEq(fits.payAmount, 50_00);
-        assertEq(_settleFx(relayerA, _oneFx(_request(fits, alice.key, q))), 1);
+        assertEq(_settleOne(_request(fits, alice.key, q)), 1);
         assertEq(ledger.getCustomerLimit(alice.addr, CNY).spentToday, 150_00);
     }
 
@@ -483,17 +400,11 @@ contract FxSettlementTest is FxTest {
         vm.prank(operator);
         registry.setBankLimits(bankA, CNY, 0, 99_99);
         FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.InvalidAmount
-        );
+        _assertRejectedUnchanged(_payMax(alice, q, 108_50, 0), RejectReason.InvalidAmount);
 
         vm.prank(operator);
         registry.setBankLimits(bankA, CNY, 0, 100_00);
-        assertEq(
-            _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q))),
-            1
-        );
+        assertEq(_settleOne(_payMax(alice, q, 108_50, 0)), 1);
     }
 
     function testRejectZeroAmount() public {
@@ -535,19 +446,14 @@ contract FxSettlementTest is FxTest {
     function testRejectFrozenPayee() public {
         vm.prank(freezer);
         ledger.setFrozen(max.addr, HKD, true);
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.ReceiverFrozen
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 0), RejectReason.ReceiverFrozen);
     }
 
     function testRejectPayeeAtSuspendedBank() public {
         vm.prank(operator);
         registry.setBankStatus(bankB, BankStatus.Suspended);
-        FxQuote memory q = _hkdQuote(bankC);
         _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
+            _payMax(alice, _hkdQuote(bankC), 108_50, 0),
             RejectReason.ReceiverBankInactive
         );
     }
@@ -555,9 +461,8 @@ contract FxSettlementTest is FxTest {
     function testRejectQuoteOfSuspendedProvider() public {
         vm.prank(operator);
         registry.setBankStatus(bankC, BankStatus.Suspended);
-        FxQuote memory q = _hkdQuote(bankC);
         _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
+            _payMax(alice, _hkdQuote(bankC), 108_50, 0),
             RejectReason.ReceiverBankInactive
         );
     }
@@ -565,21 +470,13 @@ contract FxSettlementTest is FxTest {
     function testRejectDisabledReceiveCurrency() public {
         vm.prank(operator);
         registry.setCurrencyEnabled(HKD, false);
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.CurrencyDisabled
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 0), RejectReason.CurrencyDisabled);
     }
 
     function testRejectDisabledPayCurrency() public {
         vm.prank(operator);
         registry.setCurrencyEnabled(CNY, false);
-        FxQuote memory q = _hkdQuote(bankC);
-        _assertRejectedUnchanged(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q),
-            RejectReason.CurrencyDisabled
-        );
+        _assertRejectedUnchanged(_payMax(alice, _hkdQuote(bankC), 108_50, 0), RejectReason.CurrencyDisabled);
     }
 
     // ────────────────────────────────────── Rejects: reserves ─────────────────────────────────────
@@ -587,13 +484,12 @@ contract FxSettlementTest is FxTest {
     function testRejectWhenPayerBankReservesRunOutThenSettleWithinDebitCap() public {
         vm.prank(agent);
         ledger.redeemReserves(bankA, CNY, RESERVES - 99_99);
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
         _assertRejectedUnchanged(request, RejectReason.InsufficientReserves);
 
         vm.prank(operator);
         registry.setBankLimits(bankA, CNY, 1, 0);
-        assertEq(_settleFx(relayerA, _oneFx(request)), 1);
+        assertEq(_settleOne(request), 1);
         assertEq(_reservesIn(bankA, CNY), -1, "bank A draws 0.01 on its debit cap");
         assertEq(_reservesIn(bankC, CNY), int256(RESERVES + 100_00));
     }
@@ -601,13 +497,12 @@ contract FxSettlementTest is FxTest {
     function testRejectWhenProviderReservesRunOutThenSettleWithinDebitCap() public {
         vm.prank(agent);
         ledger.redeemReserves(bankC, HKD, FX_RESERVES - 108_49);
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
         _assertRejectedUnchanged(request, RejectReason.InsufficientReserves);
 
         vm.prank(operator);
         registry.setBankLimits(bankC, HKD, 1, 0);
-        assertEq(_settleFx(relayerA, _oneFx(request)), 1);
+        assertEq(_settleOne(request), 1);
         assertEq(_reservesIn(bankC, HKD), -1, "the provider draws 0.01 on its HKD debit cap");
         assertEq(_reservesIn(bankB, HKD), int256(RESERVES + 108_50));
     }
@@ -662,29 +557,27 @@ contract FxSettlementTest is FxTest {
 
     function testRejectQuoteSignedByANonRelayer() public {
         FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, q, 108_50, 0);
         request.quoteSignature = _signQuote(q, _person("stranger").key);
         _assertRejectedUnchanged(request, RejectReason.QuoteInvalid);
     }
 
     function testRejectQuoteSignedByAnotherBanksRelayer() public {
         FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, q, 108_50, 0);
         request.quoteSignature = _signQuote(q, deskA.key);
         _assertRejectedUnchanged(request, RejectReason.QuoteInvalid);
     }
 
     function testRejectQuoteAfterProviderRemovesItsDesk() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
         vm.prank(adminC);
         registry.setRelayer(deskC.addr, false);
         _assertRejectedUnchanged(request, RejectReason.QuoteInvalid);
     }
 
     function testRejectMalformedQuoteSignature() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, _hkdQuote(bankC), 108_50, 0);
         request.quoteSignature = "";
         _assertRejectedUnchanged(request, RejectReason.QuoteInvalid);
     }
@@ -711,7 +604,7 @@ contract FxSettlementTest is FxTest {
         bytes32 before = _fingerprint(fx.quoteStructHash(q), address(0));
 
         vm.recordLogs();
-        assertEq(_settleFx(relayerA, _oneFx(request)), 0);
+        assertEq(_settleOne(request), 0);
 
         assertEq(
             uint256(_rejection(vm.getRecordedLogs(), fx.hashFxPayment(p))),
@@ -724,17 +617,17 @@ contract FxSettlementTest is FxTest {
     function testRejectQuoteBeforeValidFromThenSettle() public {
         FxQuote memory q = _hkdQuote(bankC);
         q.validFrom = block.timestamp + 1;
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, q, 108_50, 0);
         _assertRejectedUnchanged(request, RejectReason.QuoteOutOfWindow);
 
         vm.warp(block.timestamp + 1);
-        assertEq(_settleFx(relayerA, _oneFx(request)), 1);
+        assertEq(_settleOne(request), 1);
     }
 
     function testRejectQuoteAfterExpiry() public {
         FxQuote memory q = _hkdQuote(bankC);
         q.expiry = block.timestamp + 10 minutes;
-        FxPaymentRequest memory request = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        FxPaymentRequest memory request = _payMax(alice, q, 108_50, 0);
         vm.warp(q.expiry + 1);
         _assertRejectedUnchanged(request, RejectReason.QuoteOutOfWindow);
     }
@@ -744,8 +637,8 @@ contract FxSettlementTest is FxTest {
     function testQuoteSignatureVerifiedOnceCoversLaterItemsWithTheSameQuote() public {
         FxQuote memory q = _hkdQuote(bankC);
         FxPaymentRequest[] memory batch = new FxPaymentRequest[](2);
-        batch[0] = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
-        batch[1] = _request(_fxPayment(bob, max, bankB, q, 108_50, 0), bob.key, q);
+        batch[0] = _payMax(alice, q, 108_50, 0);
+        batch[1] = _payMax(bob, q, 108_50, 0);
         // The provider signed exactly these terms for the first item; the second binds the same quote hash.
         batch[1].quoteSignature = "";
         assertEq(_settleFx(relayerA, batch), 2);
@@ -756,8 +649,8 @@ contract FxSettlementTest is FxTest {
         FxQuote memory q = _hkdQuote(bankC);
         FxQuote memory other = _hkdQuote(bankC);
         FxPaymentRequest[] memory batch = new FxPaymentRequest[](2);
-        batch[0] = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
-        batch[1] = _request(_fxPayment(bob, max, bankB, other, 108_50, 0), bob.key, other);
+        batch[0] = _payMax(alice, q, 108_50, 0);
+        batch[1] = _payMax(bob, other, 108_50, 0);
         batch[1].quoteSignature = batch[0].quoteSignature;
         _expectFxRejected(batch[1].payment, RejectReason.QuoteInvalid);
         assertEq(_settleFx(relayerA, batch), 1);
@@ -770,7 +663,7 @@ contract FxSettlementTest is FxTest {
         expired.deadline = block.timestamp - 1;
         FxPaymentRequest[] memory batch = new FxPaymentRequest[](2);
         batch[0] = _request(expired, alice.key, q);
-        batch[1] = _request(_fxPayment(bob, max, bankB, q, 108_50, 0), bob.key, q);
+        batch[1] = _payMax(bob, q, 108_50, 0);
         batch[1].quoteSignature = _signQuote(q, _person("stranger").key);
         _expectFxRejected(expired, RejectReason.Expired);
         _expectFxRejected(batch[1].payment, RejectReason.QuoteInvalid);
@@ -782,11 +675,11 @@ contract FxSettlementTest is FxTest {
     function testRejectedItemsDoNotStopTheOthers() public {
         FxQuote memory q = _quote(bankC, CNY, HKD, RATE_CNY_HKD, 300_00);
         FxPaymentRequest[] memory batch = new FxPaymentRequest[](5);
-        batch[0] = _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q);
+        batch[0] = _payMax(alice, q, 108_50, 0);
         batch[1] = _request(_fxPayment(bob, max, bankB, q, 108_50, 0), alice.key, q); // wrong signer
-        batch[2] = _request(_fxPayment(bob, max, bankB, q, 200_00, 1), bob.key, q); // beyond the quote
-        batch[3] = _request(_fxPayment(carol, max, bankB, q, 1_00, 0), carol.key, q); // not A's customer
-        batch[4] = _request(_fxPayment(bob, max, bankB, q, 108_50, 2), bob.key, q);
+        batch[2] = _payMax(bob, q, 200_00, 1); // beyond the quote
+        batch[3] = _payMax(carol, q, 1_00, 0); // not A's customer
+        batch[4] = _payMax(bob, q, 108_50, 2);
 
         _expectFxRejected(batch[1].payment, RejectReason.InvalidSignature);
         _expectFxRejected(batch[2].payment, RejectReason.QuoteExhausted);
@@ -806,7 +699,7 @@ contract FxSettlementTest is FxTest {
     function testOverflowingPayAmountDoesNotStopTheOthers() public {
         FxQuote memory q = _quote(bankC, JPY, USD, RATE_JPY_USD, type(uint256).max);
         FxPaymentRequest[] memory batch = new FxPaymentRequest[](2);
-        batch[0] = _request(_fxPayment(alice, max, bankB, q, 67, 0), alice.key, q);
+        batch[0] = _payMax(alice, q, 67, 0);
         FxPayment memory huge = _fxPayment(alice, max, bankB, q, 67, 1);
         huge.receiveAmount = type(uint256).max;
         huge.payAmount = 1;
@@ -825,17 +718,14 @@ contract FxSettlementTest is FxTest {
     /// invalid amount), not a revert of its batch.
     function testOverflowingQuoteUsageDoesNotStopTheOthers() public {
         FxQuote memory q = _quote(bankC, USD, BHD, RATE_USD_BHD, QUOTE_CAPACITY);
-        assertEq(
-            _settleFx(relayerA, _oneFx(_request(_fxPayment(alice, max, bankB, q, 376, 0), alice.key, q))),
-            1
-        );
+        assertEq(_settleOne(_payMax(alice, q, 376, 0)), 1);
 
         FxPayment memory huge = _fxPayment(alice, max, bankB, q, 376, 1);
         huge.receiveAmount = type(uint256).max;
         huge.payAmount = fx.payAmountFor(type(uint256).max, RATE_USD_BHD);
         FxPaymentRequest[] memory batch = new FxPaymentRequest[](2);
         batch[0] = _request(huge, alice.key, q);
-        batch[1] = _request(_fxPayment(alice, max, bankB, q, 376, 2), alice.key, q);
+        batch[1] = _payMax(alice, q, 376, 2);
         vm.recordLogs();
         assertEq(_settleWithoutRevert(relayerA, batch), 1);
         assertEq(
@@ -848,20 +738,14 @@ contract FxSettlementTest is FxTest {
     // ──────────────────────────────────────── Caller errors ───────────────────────────────────────
 
     function testRevertWhenCallerIsNotARelayer() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest[] memory batch = _oneFx(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)
-        );
+        FxPaymentRequest[] memory batch = _oneFx(_payMax(alice, _hkdQuote(bankC), 108_50, 0));
         vm.expectRevert(abi.encodeWithSelector(IBankRegistry.UnauthorizedRelayer.selector, adminA));
         vm.prank(adminA);
         fx.settleFxPayments(batch);
     }
 
     function testRevertWhenPayerBankIsSuspended() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest[] memory batch = _oneFx(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)
-        );
+        FxPaymentRequest[] memory batch = _oneFx(_payMax(alice, _hkdQuote(bankC), 108_50, 0));
         vm.prank(operator);
         registry.setBankStatus(bankA, BankStatus.Suspended);
         vm.expectRevert(abi.encodeWithSelector(IBankRegistry.BankNotActive.selector, bankA));
@@ -870,10 +754,7 @@ contract FxSettlementTest is FxTest {
     }
 
     function testRevertWhenPaused() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest[] memory batch = _oneFx(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)
-        );
+        FxPaymentRequest[] memory batch = _oneFx(_payMax(alice, _hkdQuote(bankC), 108_50, 0));
         vm.prank(pauser);
         registry.pause();
         vm.expectRevert(ISettlementLedger.NetworkPaused.selector);
@@ -888,10 +769,7 @@ contract FxSettlementTest is FxTest {
     }
 
     function testRevertWhenFxModuleLosesItsRole() public {
-        FxQuote memory q = _hkdQuote(bankC);
-        FxPaymentRequest[] memory batch = _oneFx(
-            _request(_fxPayment(alice, max, bankB, q, 108_50, 0), alice.key, q)
-        );
+        FxPaymentRequest[] memory batch = _oneFx(_payMax(alice, _hkdQuote(bankC), 108_50, 0));
         vm.prank(governor);
         registry.revokeRole(FX_SETTLEMENT_ROLE, address(fx));
         vm.expectRevert(
@@ -950,7 +828,7 @@ contract FxSettlementTest is FxTest {
         above.payAmount = exact + 1;
         batch[0] = _request(below, alice.key, q);
         batch[1] = _request(above, alice.key, q);
-        batch[2] = _request(_fxPayment(alice, max, bankB, q, receiveAmount, 2), alice.key, q);
+        batch[2] = _payMax(alice, q, receiveAmount, 2);
 
         _expectFxRejected(below, RejectReason.QuoteMismatch);
         _expectFxRejected(above, RejectReason.QuoteMismatch);
@@ -989,7 +867,7 @@ contract FxSettlementTest is FxTest {
         Supply memory fromSupply = ledger.getSupply(from);
         Supply memory toSupply = ledger.getSupply(to);
 
-        assertEq(_settleFx(relayerA, _oneFx(_request(p, alice.key, q))), 1);
+        assertEq(_settleOne(_request(p, alice.key, q)), 1);
 
         assertEq(ledger.getSupply(from).reserves, fromSupply.reserves);
         assertEq(ledger.getSupply(to).reserves, toSupply.reserves);
@@ -1030,7 +908,7 @@ contract FxSettlementTest is FxTest {
         Supply memory fromSupply = ledger.getSupply(from);
         Supply memory toSupply = ledger.getSupply(to);
 
-        assertEq(_settleFx(relayerA, _oneFx(_request(p, alice.key, q))), 1);
+        assertEq(_settleOne(_request(p, alice.key, q)), 1);
 
         _assertDepositPositionsMatchCustomers(from);
         _assertDepositPositionsMatchCustomers(to);
@@ -1066,7 +944,7 @@ contract FxSettlementTest is FxTest {
 
         bool inWindow = block.timestamp >= q.validFrom && block.timestamp <= q.expiry;
         if (!inWindow) _expectFxRejected(p, RejectReason.QuoteOutOfWindow);
-        assertEq(_settleFx(relayerA, _oneFx(request)), inWindow ? 1 : 0);
+        assertEq(_settleOne(request), inWindow ? 1 : 0);
     }
 
     /// @dev However payments are sized, a quote never delivers more than its maximum, and its usage is the
@@ -1078,7 +956,7 @@ contract FxSettlementTest is FxTest {
         uint256 expectedUse;
         for (uint256 i; i < amounts.length; ++i) {
             amounts[i] = bound(amounts[i], 1, 600_00);
-            batch[i] = _request(_fxPayment(alice, max, bankB, q, amounts[i], i), alice.key, q);
+            batch[i] = _payMax(alice, q, amounts[i], i);
             if (expectedUse + amounts[i] <= capacity) expectedUse += amounts[i];
         }
 
@@ -1091,8 +969,44 @@ contract FxSettlementTest is FxTest {
 
     // ─────────────────────────────────────────── Helpers ──────────────────────────────────────────
 
+    /// @dev A fresh CNY→HKD quote of `provider` at 1.0850, of the default capacity.
     function _hkdQuote(uint16 provider) private returns (FxQuote memory) {
         return _quote(provider, CNY, HKD, RATE_CNY_HKD, QUOTE_CAPACITY);
+    }
+
+    /// @dev `payer` pays Max at Beta `receiveAmount` at `q`, signed by `payer`, the quote by its provider's desk.
+    function _payMax(
+        Person memory payer,
+        FxQuote memory q,
+        uint256 receiveAmount,
+        uint256 nonce
+    ) private view returns (FxPaymentRequest memory) {
+        return _request(_fxPayment(payer, max, bankB, q, receiveAmount, nonce), payer.key, q);
+    }
+
+    /// @dev Submits `request` alone through Alpha's relayer (Alice's and Bob's bank); returns how many settled.
+    function _settleOne(FxPaymentRequest memory request) private returns (uint256) {
+        return _settleFx(relayerA, _oneFx(request));
+    }
+
+    /// @dev Expects the ledger's CrossCurrencySettled of Alice's usual payment `p` at a quote of `provider`:
+    /// CNY 100.00 from bank A to the provider, HKD 108.50 from the provider to Max at bank B.
+    function _expectUsualPaymentSettled(FxPayment memory p, uint16 provider) private {
+        vm.expectEmit(address(ledger));
+        emit ISettlementLedger.CrossCurrencySettled(
+            alice.addr,
+            max.addr,
+            fx.hashFxPayment(p),
+            p.qrHash,
+            _terms(100_00, bankA, provider, CNY),
+            _terms(108_50, provider, bankB, HKD)
+        );
+    }
+
+    /// @dev Expects the FX module's QuoteUsed of `q` for `receiveAmount`, bringing its usage to `used`.
+    function _expectQuoteUsed(FxQuote memory q, uint256 receiveAmount, uint256 used) private {
+        vm.expectEmit(address(fx));
+        emit IFxSettlement.QuoteUsed(fx.quoteStructHash(q), q.provider, q.quoteId, receiveAmount, used);
     }
 
     /// @dev One of the six ordered pairs of JPY (exponent 0), USD (2) and BHD (3).

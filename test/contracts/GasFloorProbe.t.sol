@@ -7,7 +7,7 @@ import {Vm} from "forge-std/Vm.sol";
 import {GasFloorProbe} from "../../benchmarks/contracts/GasFloorProbe.sol";
 import {ISettlementLedger, Payment} from "../../contracts/interfaces/ISettlementLedger.sol";
 import {LedgerTest} from "./utils/LedgerTest.sol";
-import {paymentStructHash} from "./utils/PaymentHash.sol";
+import {eip712DomainSeparator, paymentStructHash} from "./utils/PaymentHash.sol";
 
 /// @notice The gas floor probe that `bench:gas` measures does the work it is measured for: it checks each
 /// payer's signature over the ledger's EIP-712 `Payment`, debits payers, credits payees and logs, so its gas
@@ -25,18 +25,7 @@ contract GasFloorProbeTest is LedgerTest {
 
     function testDomainIsTheLedgersAtTheProbesAddress() public view {
         (, string memory name, string memory version, uint256 chainId, , , ) = ledger.eip712Domain();
-        bytes32 expected = keccak256(
-            abi.encode(
-                keccak256(
-                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-                ),
-                keccak256(bytes(name)),
-                keccak256(bytes(version)),
-                chainId,
-                address(probe)
-            )
-        );
-        assertEq(probe.domainSeparator(), expected);
+        assertEq(probe.domainSeparator(), eip712DomainSeparator(name, version, chainId, address(probe)));
     }
 
     function testSettleDebitsPayersCreditsPayeesAndLogsPaymentSettled() public {

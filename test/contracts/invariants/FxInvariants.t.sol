@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 import {FxSettlement} from "../../../contracts/FxSettlement.sol";
-import {SettlementLedger} from "../../../contracts/SettlementLedger.sol";
 import {
     FxPayment,
     FxPaymentRequest,
@@ -14,46 +11,15 @@ import {
     IFxSettlement
 } from "../../../contracts/interfaces/IFxSettlement.sol";
 import {ISettlementLedger, Payment} from "../../../contracts/interfaces/ISettlementLedger.sol";
-import {BatchEncoder, SignedPayment} from "../utils/BatchEncoder.sol";
+import {SignedPayment} from "../utils/BatchEncoder.sol";
 import {FxTest} from "../utils/FxTest.sol";
-
-/// @notice A customer the handler acts for; its key signs payments.
-struct FxCustomer {
-    address addr;
-    uint16 bank;
-    uint256 key;
-}
-
-/// @notice The keys and contracts the handler acts with; index `i` of each per-bank list serves bank `i + 1`.
-struct FxNetwork {
-    SettlementLedger ledger;
-    FxSettlement fx;
-    address agent;
-    address[] admins;
-    address[] relayers;
-    uint256[] deskKeys;
-    uint16[] currencies;
-}
+import {Customer, InvariantHandler, Limits, Network} from "../utils/InvariantHandler.sol";
 
 /// @notice Drives the ledger and the FX module through random mixes of same-currency batches, cross-currency
 /// payments (valid, mis-signed, mis-priced, replayed, beyond their quote or the payer's balance, at quotes
 /// signed by strangers or out of their window), issuance, redemption and time. It keeps ghost books from the
 /// events, and counts every balance or position change that the events of its call do not account for.
-contract FxHandler is CommonBase, StdUtils {
-    /// @dev Balances of every customer and positions of every bank in every currency, flattened.
-    struct Snapshot {
-        uint256[] balances;
-        int256[] reserves;
-        uint256[] deposits;
-    }
-
-    /// @dev The changes a call's events account for, indexed like a snapshot.
-    struct Expected {
-        int256[] balances;
-        int256[] reserves;
-        int256[] deposits;
-    }
-
+contract FxHandler is InvariantHandler {
     struct StoredQuote {
         FxQuote quote;
         bytes signature;
@@ -80,36 +46,19 @@ contract FxHandler is CommonBase, StdUtils {
         uint256 moveCount;
     }
 
-    error NoCustomerAt(uint16 bank);
-
     uint256 private constant MAX_BATCH = 4;
     uint256 private constant MAX_FX_BATCH = 3;
-    uint256 private constant MAX_ISSUE = 1e10;
-    uint256 private constant MAX_PAYMENT = 1e7;
     uint256 private constant MAX_RECEIVE = 1e8;
     uint256 private constant MAX_QUOTES = 16;
 
-    SettlementLedger private ledger;
     FxSettlement private fx;
-    address private agent;
-    address[] private admins;
-    address[] private relayers;
     uint256[] private deskKeys;
-    uint16[] private currencyList;
-    FxCustomer[] private customers;
-    mapping(address => uint256) private customerSlot;
     mapping(uint16 => uint256) private currencySlot;
     uint256 private strangerKey;
 
-    mapping(uint16 currency => uint256) public reservesIssued;
-    mapping(uint16 currency => uint256) public reservesRedeemed;
-    mapping(uint16 currency => uint256) public depositsIssued;
-    mapping(uint16 currency => uint256) public depositsRedeemed;
     mapping(uint16 currency => uint256) public fxPaidOut;
     mapping(uint16 currency => uint256) public fxReceivedIn;
 
-    bytes32[] public settledIds;
-    mapping(bytes32 paymentId => uint256) public settleCount;
     Payment[] private settledPayments;
     bytes[] private settledSignatures;
     FxPaymentRequest[] private settledFx;
@@ -117,31 +66,22 @@ contract FxHandler is CommonBase, StdUtils {
     mapping(bytes32 quoteHash => uint256) public usedByEvents;
 
     uint256 public fxSettledTotal;
-    uint256 public unexplainedChanges;
     uint256 public legMismatches;
     uint256 public quoteUseMismatches;
     uint256 public revertedCalls;
 
-    constructor(FxNetwork memory network, FxCustomer[] memory customers_, uint256 strangerKey_) {
-        ledger = network.ledger;
-        fx = network.fx;
-        agent = network.agent;
-        admins = network.admins;
-        relayers = network.relayers;
-        deskKeys = network.deskKeys;
-        currencyList = network.currencies;
+    /// @param deskKeys_ The key of each bank's FX desk, `deskKeys_[i]` of bank `i + 1`.
+    constructor(
+        Network memory network,
+        Customer[] memory customers_,
+        FxSettlement fx_,
+        uint256[] memory deskKeys_,
+        uint256 strangerKey_
+    ) InvariantHandler(network, customers_, Limits({maxIssue: 1e10, maxPayment: 1e7, maxWarp: 2 hours})) {
+        fx = fx_;
+        deskKeys = deskKeys_;
         strangerKey = strangerKey_;
-        for (uint256 i; i < customers_.length; ++i) {
-            customers.push(customers_[i]);
-            customerSlot[customers_[i].addr] = i + 1;
-        }
-        // What the fixture issued before the handler took over counts as issued.
-        for (uint256 c; c < currencyList.length; ++c) {
-            uint16 currency = currencyList[c];
-            currencySlot[currency] = c + 1;
-            reservesIssued[currency] = ledger.getSupply(currency).reserves;
-            depositsIssued[currency] = ledger.getSupply(currency).deposits;
-        }
+        for (uint256 c; c < currencyList.length; ++c) currencySlot[currencyList[c]] = c + 1;
     }
 
     // ─────────────────────────────────────────── Actions ────────────────────────────────────────
@@ -149,23 +89,12 @@ contract FxHandler is CommonBase, StdUtils {
     /// @notice Settles a same-currency batch of up to four payments by customers of one bank: mostly valid,
     /// some signed by the wrong key, expired, beyond the payer's balance, or replays.
     function settleBatch(uint256 seed, uint256 size) external {
-        uint16 currency = _currency(seed);
-        uint16 bank = _bank(seed >> 8);
-        size = bound(size, 1, MAX_BATCH);
-        SignedPayment[] memory batch = new SignedPayment[](size);
-        bytes32[] memory ids = new bytes32[](size);
-        bool[] memory nonceUsedBefore = new bool[](size);
-        for (uint256 i; i < size; ++i) {
-            batch[i] = _makeItem(uint256(keccak256(abi.encode(seed, i))), bank, currency);
-            ids[i] = ledger.hashPayment(batch[i].payment);
-            nonceUsedBefore[i] = ledger.isNonceUsed(batch[i].payment.payer, currency, batch[i].payment.nonce);
-        }
-        (bytes memory payees, bytes memory items) = BatchEncoder.encode(batch);
+        Batch memory b = _makeBatch(seed, bound(size, 1, MAX_BATCH));
 
         Snapshot memory before = _snapshot();
         vm.recordLogs();
-        vm.prank(relayers[bank - 1]);
-        try ledger.settlePayments(currency, payees, items) {} catch {
+        vm.prank(relayers[b.bank - 1]);
+        try ledger.settlePayments(b.currency, b.payees, b.items) {} catch {
             vm.getRecordedLogs();
             ++revertedCalls;
             return;
@@ -173,14 +102,9 @@ contract FxHandler is CommonBase, StdUtils {
         Vm.Log[] memory logs = vm.getRecordedLogs();
 
         Expected memory expected = _emptyExpected();
-        bytes32[] memory settled = _applyBatchLogs(logs, expected, batch, ids);
+        bytes32[] memory settled = _applyBatchLogs(logs, expected, b.payments, b.ids);
         _checkExplained(before, _snapshot(), expected);
-        for (uint256 i; i < size; ++i) {
-            Payment memory p = batch[i].payment;
-            if (nonceUsedBefore[i] || _contains(settled, ids[i])) continue;
-            if (_nonceSettledInBatch(batch, ids, settled, p.payer, p.nonce)) continue;
-            if (ledger.isNonceUsed(p.payer, currency, p.nonce)) ++unexplainedChanges;
-        }
+        _checkRejectedNoncesUntouched(b, settled);
     }
 
     /// @notice Settles up to three cross-currency payments by customers of one bank, at new or earlier quotes
@@ -196,54 +120,7 @@ contract FxHandler is CommonBase, StdUtils {
         _runFx(bank, batch);
     }
 
-    function issueReserves(uint256 bankSeed, uint256 currencySeed, uint256 amount) external {
-        uint16 currency = _currency(currencySeed);
-        amount = bound(amount, 1, MAX_ISSUE);
-        vm.prank(agent);
-        ledger.issueReserves(_bank(bankSeed), currency, amount);
-        reservesIssued[currency] += amount;
-    }
-
-    function redeemReserves(uint256 bankSeed, uint256 currencySeed, uint256 amount) external {
-        uint16 currency = _currency(currencySeed);
-        uint16 bank = _bank(bankSeed);
-        (int256 reserves, ) = ledger.getPosition(bank, currency);
-        if (reserves <= 0) return;
-        amount = bound(amount, 1, uint256(reserves));
-        vm.prank(agent);
-        ledger.redeemReserves(bank, currency, amount);
-        reservesRedeemed[currency] += amount;
-    }
-
-    function issueDeposits(uint256 customerSeed, uint256 currencySeed, uint256 amount) external {
-        FxCustomer memory c = _customer(customerSeed);
-        uint16 currency = _currency(currencySeed);
-        amount = bound(amount, 1, MAX_ISSUE);
-        vm.prank(admins[c.bank - 1]);
-        ledger.issueDeposits(c.addr, currency, amount);
-        depositsIssued[currency] += amount;
-    }
-
-    function redeemDeposits(uint256 customerSeed, uint256 currencySeed, uint256 amount) external {
-        FxCustomer memory c = _customer(customerSeed);
-        uint16 currency = _currency(currencySeed);
-        uint256 balance = ledger.balanceOf(c.addr, currency);
-        if (balance == 0) return;
-        amount = bound(amount, 1, balance);
-        vm.prank(admins[c.bank - 1]);
-        ledger.redeemDeposits(c.addr, currency, amount);
-        depositsRedeemed[currency] += amount;
-    }
-
-    function warp(uint256 seconds_) external {
-        vm.warp(block.timestamp + bound(seconds_, 1, 2 hours));
-    }
-
     // ─────────────────────────────────────────── Views ──────────────────────────────────────────
-
-    function settledCount() external view returns (uint256) {
-        return settledIds.length;
-    }
 
     function quoteCount() external view returns (uint256) {
         return quotes.length;
@@ -253,58 +130,14 @@ contract FxHandler is CommonBase, StdUtils {
         return (quotes[i].hash, quotes[i].quote.maxToAmount);
     }
 
-    function customerCount() external view returns (uint256) {
-        return customers.length;
-    }
-
-    function customerAt(uint256 i) external view returns (FxCustomer memory) {
-        return customers[i];
-    }
-
-    function currencies() external view returns (uint16[] memory) {
-        return currencyList;
-    }
-
-    function bankCount() external view returns (uint16) {
-        return uint16(relayers.length);
-    }
-
     // ─────────────────────────────────── Building same-currency items ───────────────────────────
 
-    function _makeItem(uint256 s, uint16 bank, uint16 currency) private view returns (SignedPayment memory) {
-        uint256 kind = s % 8;
-        if (kind == 7) {
-            (bool found, SignedPayment memory replay) = _findReplay(s >> 8, bank, currency);
-            if (found) return replay;
-            kind = 0;
-        }
-        FxCustomer memory payer = _customerAt(bank, s >> 16);
-        FxCustomer memory payee = _customer(s >> 24);
-        uint256 balance = ledger.balanceOf(payer.addr, currency);
-        uint256 amount =
-            kind == 6
-                ? balance + 1 + ((s >> 32) % 1_000)
-                : bound(s >> 32, 1, _min(balance / 2 + 1, MAX_PAYMENT));
-        Payment memory p = Payment({
-            payer: payer.addr,
-            payee: payee.addr,
-            payeeBank: (s >> 72) % 16 == 0 ? _bank(s >> 80) : payee.bank,
-            currency: currency,
-            amount: amount,
-            qrHash: keccak256(abi.encode("qr", s)),
-            nonce: ledger.getAccount(payer.addr, currency).nonceBase + ((s >> 88) % 8),
-            deadline: kind == 5 ? block.timestamp - 1 : block.timestamp + 1 hours
-        });
-        uint256 key = kind == 4 ? _otherKey(payer.key) : payer.key;
-        (bytes32 r, bytes32 vs) = vm.signCompact(key, ledger.hashPayment(p));
-        return SignedPayment({payment: p, kind: 0, signature: abi.encodePacked(r, vs)});
-    }
-
+    /// @dev Replays are looked up among the same-currency payments that settled.
     function _findReplay(
         uint256 start,
         uint16 bank,
         uint16 currency
-    ) private view returns (bool, SignedPayment memory replay) {
+    ) internal view override returns (bool, SignedPayment memory replay) {
         uint256 count = settledPayments.length;
         for (uint256 i; i < count; ++i) {
             uint256 at = (start + i) % count;
@@ -326,8 +159,8 @@ contract FxHandler is CommonBase, StdUtils {
         }
         StoredQuote memory stored = _pickQuote(s >> 16);
         FxQuote memory q = stored.quote;
-        FxCustomer memory payer = _customerAt(bank, s >> 24);
-        FxCustomer memory payee = _customer(s >> 32);
+        Customer memory payer = _customerAt(bank, s >> 24);
+        Customer memory payee = _customer(s >> 32);
         uint256 receiveAmount = _receiveFor(s >> 40, kind, payer.addr, stored);
         FxPayment memory p = FxPayment({
             payer: payer.addr,
@@ -509,8 +342,7 @@ contract FxHandler is CommonBase, StdUtils {
         fxReceivedIn[receive_.currency] += receive_.amount;
         ++fxSettledTotal;
         outcome.settled[outcome.settledCount++] = paymentId;
-        settledIds.push(paymentId);
-        ++settleCount[paymentId];
+        _countSettled(paymentId);
     }
 
     /// @dev The ledger's `InterbankSettled` moves are exactly the cross-bank legs its payments report, in order.
@@ -581,8 +413,7 @@ contract FxHandler is CommonBase, StdUtils {
                 expected.deposits[_bankIndex(t.from, t.currency)] -= int256(t.amount);
                 expected.deposits[_bankIndex(t.to, t.currency)] += int256(t.amount);
                 settled[count++] = paymentId;
-                settledIds.push(paymentId);
-                ++settleCount[paymentId];
+                _countSettled(paymentId);
                 uint256 at = _indexOf(ids, paymentId);
                 settledPayments.push(batch[at].payment);
                 settledSignatures.push(batch[at].signature);
@@ -600,6 +431,7 @@ contract FxHandler is CommonBase, StdUtils {
 
     // ─────────────────────────────────────────── Checks ─────────────────────────────────────────
 
+    /// @dev Balances of every customer and positions of every bank in every currency, flattened.
     function _snapshot() private view returns (Snapshot memory s) {
         uint256 banks = relayers.length;
         s.balances = new uint256[](customers.length * currencyList.length);
@@ -623,38 +455,6 @@ contract FxHandler is CommonBase, StdUtils {
         e.balances = new int256[](customers.length * currencyList.length);
         e.reserves = new int256[](relayers.length * currencyList.length);
         e.deposits = new int256[](relayers.length * currencyList.length);
-    }
-
-    function _checkExplained(
-        Snapshot memory before,
-        Snapshot memory afterwards,
-        Expected memory expected
-    ) private {
-        for (uint256 i; i < before.balances.length; ++i) {
-            if (int256(afterwards.balances[i]) - int256(before.balances[i]) != expected.balances[i]) {
-                ++unexplainedChanges;
-            }
-        }
-        for (uint256 b; b < before.reserves.length; ++b) {
-            if (afterwards.reserves[b] - before.reserves[b] != expected.reserves[b]) ++unexplainedChanges;
-            if (int256(afterwards.deposits[b]) - int256(before.deposits[b]) != expected.deposits[b]) {
-                ++unexplainedChanges;
-            }
-        }
-    }
-
-    function _nonceSettledInBatch(
-        SignedPayment[] memory batch,
-        bytes32[] memory ids,
-        bytes32[] memory settled,
-        address payer,
-        uint256 nonce
-    ) private pure returns (bool) {
-        for (uint256 j; j < batch.length; ++j) {
-            Payment memory p = batch[j].payment;
-            if (p.payer == payer && p.nonce == nonce && _contains(settled, ids[j])) return true;
-        }
-        return false;
     }
 
     function _fxNonceSettled(
@@ -693,20 +493,6 @@ contract FxHandler is CommonBase, StdUtils {
         return (currencySlot[currency] - 1) * relayers.length + (bank - 1);
     }
 
-    function _sign(uint256 key, bytes32 digest) private pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
-    }
-
-    function _otherKey(uint256 key) private view returns (uint256) {
-        return key == customers[0].key ? customers[1].key : customers[0].key;
-    }
-
-    function _contains(bytes32[] memory list, bytes32 id) private pure returns (bool) {
-        for (uint256 i; i < list.length; ++i) if (list[i] == id) return true;
-        return false;
-    }
-
     function _indexOf(bytes32[] memory list, bytes32 id) private pure returns (uint256) {
         for (uint256 i; i < list.length; ++i) if (list[i] == id) return i;
         return type(uint256).max;
@@ -715,32 +501,6 @@ contract FxHandler is CommonBase, StdUtils {
     function _prefix(bytes32[] memory list, uint256 count) private pure returns (bytes32[] memory out) {
         out = new bytes32[](count);
         for (uint256 i; i < count; ++i) out[i] = list[i];
-    }
-
-    function _min(uint256 a, uint256 b) private pure returns (uint256) {
-        return a < b ? a : b;
-    }
-
-    function _currency(uint256 seed) private view returns (uint16) {
-        return currencyList[seed % currencyList.length];
-    }
-
-    function _bank(uint256 seed) private view returns (uint16) {
-        return uint16(1 + (seed % relayers.length));
-    }
-
-    function _customer(uint256 seed) private view returns (FxCustomer memory) {
-        return customers[seed % customers.length];
-    }
-
-    /// @dev A customer of `bank`; every bank has at least one.
-    function _customerAt(uint16 bank, uint256 seed) private view returns (FxCustomer memory) {
-        uint256 start = seed % customers.length;
-        for (uint256 i; i < customers.length; ++i) {
-            FxCustomer memory c = customers[(start + i) % customers.length];
-            if (c.bank == bank) return c;
-        }
-        revert NoCustomerAt(bank);
     }
 }
 
@@ -754,14 +514,13 @@ contract FxInvariantsTest is FxTest {
         uint16[] memory currencies = new uint16[](3);
         (currencies[0], currencies[1], currencies[2]) = (CNY, JPY, BHD);
 
-        FxCustomer[] memory customers = new FxCustomer[](7);
-        customers[0] = FxCustomer(alice.addr, bankA, alice.key);
-        customers[1] = FxCustomer(bob.addr, bankA, bob.key);
-        customers[2] = FxCustomer(mia.addr, bankA, mia.key);
-        customers[3] = FxCustomer(carol.addr, bankB, carol.key);
-        customers[4] = FxCustomer(max.addr, bankB, max.key);
-        customers[5] = FxCustomer(noor.addr, bankC, noor.key);
-        customers[6] = FxCustomer(hana.addr, bankC, hana.key);
+        // The fixture's named people, each at the bank that holds their CNY account.
+        Person[7] memory people = _people();
+        Customer[] memory customers = new Customer[](people.length);
+        for (uint256 i; i < people.length; ++i) {
+            uint16 bank = ledger.getAccount(people[i].addr, CNY).bankId;
+            customers[i] = Customer(people[i].addr, bank, people[i].key);
+        }
         address[3] memory bankAdmins = [adminA, adminB, adminC];
         // Everyone holds some of every currency, so any customer can be paid in any of them.
         for (uint256 i; i < customers.length; ++i) {
@@ -778,27 +537,27 @@ contract FxInvariantsTest is FxTest {
         uint256[] memory deskKeys = new uint256[](3);
         (deskKeys[0], deskKeys[1], deskKeys[2]) = (deskA.key, deskB.key, deskC.key);
         handler = new FxHandler(
-            FxNetwork({
+            Network({
                 ledger: ledger,
-                fx: fx,
                 agent: agent,
                 admins: admins,
                 relayers: relayers,
-                deskKeys: deskKeys,
                 currencies: currencies
             }),
             customers,
+            fx,
+            deskKeys,
             _person("stranger").key
         );
 
         bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = FxHandler.settleBatch.selector;
         selectors[1] = FxHandler.settleFx.selector;
-        selectors[2] = FxHandler.issueReserves.selector;
-        selectors[3] = FxHandler.redeemReserves.selector;
-        selectors[4] = FxHandler.issueDeposits.selector;
-        selectors[5] = FxHandler.redeemDeposits.selector;
-        selectors[6] = FxHandler.warp.selector;
+        selectors[2] = InvariantHandler.issueReserves.selector;
+        selectors[3] = InvariantHandler.redeemReserves.selector;
+        selectors[4] = InvariantHandler.issueDeposits.selector;
+        selectors[5] = InvariantHandler.redeemDeposits.selector;
+        selectors[6] = InvariantHandler.warp.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -890,7 +649,7 @@ contract FxInvariantsTest is FxTest {
 
     function _customersOf(uint16 bank, uint16 currency) private view returns (uint256 sum) {
         for (uint256 i; i < handler.customerCount(); ++i) {
-            FxCustomer memory customer = handler.customerAt(i);
+            Customer memory customer = handler.customerAt(i);
             if (customer.bank == bank) sum += ledger.balanceOf(customer.addr, currency);
         }
     }

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
 
-import {SettlementLedger} from "../../../contracts/SettlementLedger.sol";
 import {
     ISettlementLedger,
     Payment,
@@ -13,33 +10,16 @@ import {
     RefundRequest,
     Supply
 } from "../../../contracts/interfaces/ISettlementLedger.sol";
-import {BatchEncoder, SignedPayment} from "../utils/BatchEncoder.sol";
+import {SignedPayment} from "../utils/BatchEncoder.sol";
+import {Customer, InvariantHandler, Limits, Network} from "../utils/InvariantHandler.sol";
 import {LedgerTest} from "../utils/LedgerTest.sol";
 import {MerkleTree} from "../utils/MerkleTree.sol";
-
-/// @notice A customer the handler can act for: its key signs payments and refunds.
-struct Customer {
-    address addr;
-    uint16 bank;
-    uint256 key;
-}
-
-/// @notice The keys the handler acts with; `admins[i]` and `relayers[i]` serve bank `i + 1`.
-struct Network {
-    SettlementLedger ledger;
-    address agent;
-    address enforcer;
-    address freezer;
-    address[] admins;
-    address[] relayers;
-    uint16[] currencies;
-}
 
 /// @notice Drives the ledger through random sequences of payments (valid and broken), refunds, issuance,
 /// redemption, forced transfers, freezes, nonce cancellations and time, keeping ghost books the invariants
 /// compare with the ledger. Every balance change of a settle, refund or forced transfer must be explained by
 /// the events it emitted; anything else is counted in `unexplainedChanges`.
-contract LedgerHandler is CommonBase, StdUtils {
+contract LedgerHandler is InvariantHandler {
     /// @dev What the handler remembers of each settled payment, to replay and refund it.
     struct Settled {
         Payment payment;
@@ -48,68 +28,32 @@ contract LedgerHandler is CommonBase, StdUtils {
         uint256 index;
     }
 
-    /// @dev Balances of every customer and positions of every bank in one currency.
-    struct Snapshot {
-        uint256[] balances;
-        int256[] reserves;
-        uint256[] deposits;
-    }
-
-    /// @dev The changes a call's events account for, indexed like a snapshot.
-    struct Expected {
-        int256[] balances;
-        int256[] reserves;
-        int256[] deposits;
-    }
-
-    error NoCustomerAt(uint16 bank);
-
     uint256 private constant MAX_BATCH = 5;
-    uint256 private constant MAX_ISSUE = 1e12;
     bytes32 private constant CASE = keccak256("invariant case");
 
-    SettlementLedger private ledger;
-    address private agent;
     address private enforcer;
     address private freezer;
-    address[] private admins;
-    address[] private relayers;
-    uint16[] private currencyList;
-    Customer[] private customers;
-    mapping(address => uint256) private customerSlot;
 
-    mapping(uint16 currency => uint256) public reservesIssued;
-    mapping(uint16 currency => uint256) public reservesRedeemed;
-    mapping(uint16 currency => uint256) public depositsIssued;
-    mapping(uint16 currency => uint256) public depositsRedeemed;
-
-    bytes32[] public settledIds;
-    mapping(bytes32 paymentId => uint256) public settleCount;
     mapping(bytes32 paymentId => uint256) public refundedByEvents;
     mapping(bytes32 paymentId => Settled) private settledPayments;
     bytes32[][] private batchLeaves;
 
-    uint256 public unexplainedChanges;
     uint256 public rootMismatches;
 
-    constructor(Network memory network, Customer[] memory customers_) {
-        ledger = network.ledger;
-        agent = network.agent;
-        enforcer = network.enforcer;
-        freezer = network.freezer;
-        admins = network.admins;
-        relayers = network.relayers;
-        currencyList = network.currencies;
-        for (uint256 i; i < customers_.length; ++i) {
-            customers.push(customers_[i]);
-            customerSlot[customers_[i].addr] = i + 1;
-        }
-        // What the fixture issued before the handler took over counts as issued.
-        for (uint256 i; i < currencyList.length; ++i) {
-            uint16 currency = currencyList[i];
-            reservesIssued[currency] = ledger.getSupply(currency).reserves;
-            depositsIssued[currency] = ledger.getSupply(currency).deposits;
-        }
+    constructor(
+        Network memory network,
+        Customer[] memory customers_,
+        address enforcer_,
+        address freezer_
+    )
+        InvariantHandler(
+            network,
+            customers_,
+            Limits({maxIssue: 1e12, maxPayment: type(uint256).max, maxWarp: 3 hours})
+        )
+    {
+        enforcer = enforcer_;
+        freezer = freezer_;
     }
 
     // ─────────────────────────────────────────── Actions ────────────────────────────────────────
@@ -117,33 +61,20 @@ contract LedgerHandler is CommonBase, StdUtils {
     /// @notice Settles a batch of up to five payments by customers of one bank: mostly valid, some signed by
     /// the wrong key, expired, beyond the payer's balance, or replays of payments that already settled.
     function settleBatch(uint256 seed, uint256 size) external {
-        uint16 currency = _currency(seed);
-        uint16 bank = uint16(1 + ((seed >> 8) % relayers.length));
-        size = bound(size, 1, MAX_BATCH);
-        SignedPayment[] memory batch = new SignedPayment[](size);
-        for (uint256 i; i < size; ++i) {
-            batch[i] = _makeItem(uint256(keccak256(abi.encode(seed, i))), bank, currency);
-        }
-        bytes32[] memory ids = new bytes32[](size);
-        bool[] memory nonceUsedBefore = new bool[](size);
-        for (uint256 i; i < size; ++i) {
-            ids[i] = ledger.hashPayment(batch[i].payment);
-            nonceUsedBefore[i] = ledger.isNonceUsed(batch[i].payment.payer, currency, batch[i].payment.nonce);
-        }
-        (bytes memory payees, bytes memory items) = BatchEncoder.encode(batch);
+        Batch memory b = _makeBatch(seed, bound(size, 1, MAX_BATCH));
 
-        Snapshot memory before = _snapshot(currency);
+        Snapshot memory before = _snapshot(b.currency);
         vm.recordLogs();
-        vm.prank(relayers[bank - 1]);
-        (, bytes32 root) = ledger.settlePayments(currency, payees, items);
+        vm.prank(relayers[b.bank - 1]);
+        (, bytes32 root) = ledger.settlePayments(b.currency, b.payees, b.items);
         Vm.Log[] memory logs = vm.getRecordedLogs();
 
         Expected memory expected = _emptyExpected();
-        bytes32[] memory leaves = _applySettled(logs, expected, batch, ids);
-        _checkExplained(before, _snapshot(currency), expected);
-        _checkRejectedNoncesUntouched(batch, ids, leaves, nonceUsedBefore);
+        bytes32[] memory leaves = _applySettled(logs, expected, b.payments, b.ids);
+        _checkExplained(before, _snapshot(b.currency), expected);
+        _checkRejectedNoncesUntouched(b, leaves);
         if (leaves.length != 0 && MerkleTree.root(leaves) != root) ++rootMismatches;
-        if (leaves.length != 0 && ledger.batchRootBank(root) != bank) ++rootMismatches;
+        if (leaves.length != 0 && ledger.batchRootBank(root) != b.bank) ++rootMismatches;
     }
 
     /// @notice Refunds part or all of a settled payment, sometimes more than is left or with a broken proof.
@@ -165,46 +96,6 @@ contract LedgerHandler is CommonBase, StdUtils {
         Expected memory expected = _emptyExpected();
         _applyRefunded(logs, expected);
         _checkExplained(before, _snapshot(p.currency), expected);
-    }
-
-    function issueReserves(uint256 bankSeed, uint256 currencySeed, uint256 amount) external {
-        uint16 currency = _currency(currencySeed);
-        amount = bound(amount, 1, MAX_ISSUE);
-        vm.prank(agent);
-        ledger.issueReserves(_bank(bankSeed), currency, amount);
-        reservesIssued[currency] += amount;
-    }
-
-    function redeemReserves(uint256 bankSeed, uint256 currencySeed, uint256 amount) external {
-        uint16 currency = _currency(currencySeed);
-        uint16 bank = _bank(bankSeed);
-        (int256 reserves, ) = ledger.getPosition(bank, currency);
-        if (reserves <= 0) return;
-        amount = bound(amount, 1, uint256(reserves));
-        vm.prank(agent);
-        ledger.redeemReserves(bank, currency, amount);
-        reservesRedeemed[currency] += amount;
-    }
-
-    function issueDeposits(uint256 customerSeed, uint256 currencySeed, uint256 amount) external {
-        Customer memory c = _customer(customerSeed);
-        uint16 currency = _currency(currencySeed);
-        if (ledger.getAccount(c.addr, currency).frozen) return;
-        amount = bound(amount, 1, MAX_ISSUE);
-        vm.prank(admins[c.bank - 1]);
-        ledger.issueDeposits(c.addr, currency, amount);
-        depositsIssued[currency] += amount;
-    }
-
-    function redeemDeposits(uint256 customerSeed, uint256 currencySeed, uint256 amount) external {
-        Customer memory c = _customer(customerSeed);
-        uint16 currency = _currency(currencySeed);
-        uint256 balance = ledger.balanceOf(c.addr, currency);
-        if (balance == 0 || ledger.getAccount(c.addr, currency).frozen) return;
-        amount = bound(amount, 1, balance);
-        vm.prank(admins[c.bank - 1]);
-        ledger.redeemDeposits(c.addr, currency, amount);
-        depositsRedeemed[currency] += amount;
     }
 
     function forceTransfer(uint256 fromSeed, uint256 toSeed, uint256 currencySeed, uint256 amount) external {
@@ -248,71 +139,20 @@ contract LedgerHandler is CommonBase, StdUtils {
         ledger.invalidateNonces(currency, ledger.getAccount(c.addr, currency).nonceBase + (delta % 8));
     }
 
-    function warp(uint256 seconds_) external {
-        vm.warp(block.timestamp + bound(seconds_, 1, 3 hours));
-    }
-
     // ─────────────────────────────────────────── Views ──────────────────────────────────────────
-
-    function settledCount() external view returns (uint256) {
-        return settledIds.length;
-    }
 
     function paymentAmount(bytes32 paymentId) external view returns (uint256) {
         return settledPayments[paymentId].payment.amount;
     }
 
-    function customerCount() external view returns (uint256) {
-        return customers.length;
-    }
-
-    function customerAt(uint256 i) external view returns (Customer memory) {
-        return customers[i];
-    }
-
-    function currencies() external view returns (uint16[] memory) {
-        return currencyList;
-    }
-
-    function bankCount() external view returns (uint16) {
-        return uint16(relayers.length);
-    }
-
     // ──────────────────────────────────────── Building items ────────────────────────────────────
 
-    function _makeItem(uint256 s, uint16 bank, uint16 currency) private view returns (SignedPayment memory) {
-        uint256 kind = s % 8;
-        if (kind == 7) {
-            (bool found, SignedPayment memory replay) = _findReplay(s >> 8, bank, currency);
-            if (found) return replay;
-            kind = 0;
-        }
-        Customer memory payer = _customerAt(bank, s >> 16);
-        Customer memory payee = _customer(s >> 24);
-        uint256 balance = ledger.balanceOf(payer.addr, currency);
-        uint256 amount = kind == 6 ? balance + 1 + ((s >> 32) % 1_000) : bound(s >> 32, 1, balance / 2 + 1);
-        Payment memory p = Payment({
-            payer: payer.addr,
-            payee: payee.addr,
-            payeeBank: (s >> 72) % 16 == 0 ? _bank(s >> 80) : payee.bank,
-            currency: currency,
-            amount: amount,
-            qrHash: keccak256(abi.encode("qr", s)),
-            nonce: ledger.getAccount(payer.addr, currency).nonceBase + ((s >> 88) % 8),
-            deadline: kind == 5 ? block.timestamp - 1 : block.timestamp + 1 hours
-        });
-        uint256 key = payer.key;
-        if (kind == 4) key = key == customers[0].key ? customers[1].key : customers[0].key;
-        (bytes32 r, bytes32 vs) = vm.signCompact(key, ledger.hashPayment(p));
-        return SignedPayment({payment: p, kind: 0, signature: abi.encodePacked(r, vs)});
-    }
-
-    /// @dev A payment that already settled, by a customer of `bank` in `currency`, exactly as it was signed.
+    /// @dev Replays are looked up among every payment that settled, by its id.
     function _findReplay(
         uint256 start,
         uint16 bank,
         uint16 currency
-    ) private view returns (bool, SignedPayment memory replay) {
+    ) internal view override returns (bool, SignedPayment memory replay) {
         uint256 count = settledIds.length;
         for (uint256 i; i < count; ++i) {
             Settled storage s = settledPayments[settledIds[(start + i) % count]];
@@ -342,8 +182,7 @@ contract LedgerHandler is CommonBase, StdUtils {
         bytes32 refundId = ledger.hashRefund(
             Refund(paymentId, request.amount, request.nonce, request.deadline)
         );
-        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(customers[customerSlot[p.payee] - 1].key, refundId);
-        request.signature = abi.encodePacked(r, sig, v);
+        request.signature = _sign(customers[customerSlot[p.payee] - 1].key, refundId);
     }
 
     // ───────────────────────────────────────── Reading events ───────────────────────────────────
@@ -383,9 +222,7 @@ contract LedgerHandler is CommonBase, StdUtils {
         bytes32[] memory ids,
         uint256 index
     ) private {
-        ++settleCount[paymentId];
-        if (settleCount[paymentId] > 1) return;
-        settledIds.push(paymentId);
+        if (!_countSettled(paymentId)) return;
         for (uint256 j; j < ids.length; ++j) {
             if (ids[j] != paymentId) continue;
             Settled storage s = settledPayments[paymentId];
@@ -448,6 +285,7 @@ contract LedgerHandler is CommonBase, StdUtils {
 
     // ─────────────────────────────────────────── Checks ─────────────────────────────────────────
 
+    /// @dev Balances of every customer and positions of every bank in `currency`.
     function _snapshot(uint16 currency) private view returns (Snapshot memory s) {
         s.balances = new uint256[](customers.length);
         for (uint256 i; i < customers.length; ++i)
@@ -463,83 +301,6 @@ contract LedgerHandler is CommonBase, StdUtils {
         e.balances = new int256[](customers.length);
         e.reserves = new int256[](relayers.length);
         e.deposits = new int256[](relayers.length);
-    }
-
-    function _checkExplained(
-        Snapshot memory before,
-        Snapshot memory afterwards,
-        Expected memory expected
-    ) private {
-        for (uint256 i; i < before.balances.length; ++i) {
-            if (int256(afterwards.balances[i]) - int256(before.balances[i]) != expected.balances[i]) {
-                ++unexplainedChanges;
-            }
-        }
-        for (uint256 b; b < before.reserves.length; ++b) {
-            if (afterwards.reserves[b] - before.reserves[b] != expected.reserves[b]) ++unexplainedChanges;
-            if (int256(afterwards.deposits[b]) - int256(before.deposits[b]) != expected.deposits[b]) {
-                ++unexplainedChanges;
-            }
-        }
-    }
-
-    /// @dev A rejected item leaves its nonce as it was, unless a settled item of the batch used the same one.
-    function _checkRejectedNoncesUntouched(
-        SignedPayment[] memory batch,
-        bytes32[] memory ids,
-        bytes32[] memory leaves,
-        bool[] memory nonceUsedBefore
-    ) private {
-        for (uint256 i; i < batch.length; ++i) {
-            Payment memory p = batch[i].payment;
-            if (nonceUsedBefore[i] || _contains(leaves, ids[i]) || _nonceSettled(batch, ids, leaves, i))
-                continue;
-            if (ledger.isNonceUsed(p.payer, p.currency, p.nonce)) ++unexplainedChanges;
-        }
-    }
-
-    function _nonceSettled(
-        SignedPayment[] memory batch,
-        bytes32[] memory ids,
-        bytes32[] memory leaves,
-        uint256 i
-    ) private pure returns (bool) {
-        for (uint256 j; j < batch.length; ++j) {
-            bool samePayerNonce =
-                batch[j].payment.payer == batch[i].payment.payer &&
-                    batch[j].payment.nonce == batch[i].payment.nonce;
-            if (samePayerNonce && _contains(leaves, ids[j])) return true;
-        }
-        return false;
-    }
-
-    function _contains(bytes32[] memory list, bytes32 id) private pure returns (bool) {
-        for (uint256 i; i < list.length; ++i) if (list[i] == id) return true;
-        return false;
-    }
-
-    // ─────────────────────────────────────────── Picking ────────────────────────────────────────
-
-    function _currency(uint256 seed) private view returns (uint16) {
-        return currencyList[seed % currencyList.length];
-    }
-
-    function _bank(uint256 seed) private view returns (uint16) {
-        return uint16(1 + (seed % relayers.length));
-    }
-
-    function _customer(uint256 seed) private view returns (Customer memory) {
-        return customers[seed % customers.length];
-    }
-
-    /// @dev A customer of `bank`; every bank has at least one.
-    function _customerAt(uint16 bank, uint256 seed) private view returns (Customer memory) {
-        uint256 start = seed % customers.length;
-        for (uint256 i; i < customers.length; ++i) {
-            Customer memory c = customers[(start + i) % customers.length];
-            if (c.bank == bank) return c;
-        }
-        revert NoCustomerAt(bank);
     }
 }
 
@@ -568,27 +329,27 @@ contract LedgerInvariantsTest is LedgerTest {
             Network({
                 ledger: ledger,
                 agent: agent,
-                enforcer: enforcer,
-                freezer: freezer,
                 admins: admins,
                 relayers: relayers,
                 currencies: currencies
             }),
-            customers
+            customers,
+            enforcer,
+            freezer
         );
 
         bytes4[] memory selectors = new bytes4[](11);
         selectors[0] = LedgerHandler.settleBatch.selector;
         selectors[1] = LedgerHandler.refund.selector;
-        selectors[2] = LedgerHandler.issueReserves.selector;
-        selectors[3] = LedgerHandler.redeemReserves.selector;
-        selectors[4] = LedgerHandler.issueDeposits.selector;
-        selectors[5] = LedgerHandler.redeemDeposits.selector;
+        selectors[2] = InvariantHandler.issueReserves.selector;
+        selectors[3] = InvariantHandler.redeemReserves.selector;
+        selectors[4] = InvariantHandler.issueDeposits.selector;
+        selectors[5] = InvariantHandler.redeemDeposits.selector;
         selectors[6] = LedgerHandler.forceTransfer.selector;
         selectors[7] = LedgerHandler.setFrozen.selector;
         selectors[8] = LedgerHandler.cancelNonce.selector;
         selectors[9] = LedgerHandler.invalidateNonces.selector;
-        selectors[10] = LedgerHandler.warp.selector;
+        selectors[10] = InvariantHandler.warp.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }

@@ -19,3 +19,25 @@ function paymentStructHash(Payment memory p) pure returns (bytes32) {
             p.deadline
         );
 }
+
+/// @notice EIP-712 domain separator of the ledger's domain type (name, version, chain id, verifying contract),
+/// rebuilt from its fields as a wallet would, to check a contract's own separator against.
+function eip712DomainSeparator(
+    string memory name,
+    string memory version,
+    uint256 chainId,
+    address verifyingContract
+) pure returns (bytes32) {
+    return
+        keccak256(
+            abi.encode(
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
+                keccak256(bytes(name)),
+                keccak256(bytes(version)),
+                chainId,
+                verifyingContract
+            )
+        );
+}
