@@ -9,6 +9,12 @@ const SIGNATURE_KIND = { compact: 0, erc1271: 1 } as const;
 const MAX_PAYEES = 65_536;
 const MAX_ERC1271_SIGNATURE_BYTES = 65_535;
 
+/**
+ * Gas the contracts give a smart account's `isValidSignature` (`SignatureLib.ERC1271_GAS`): a wallet whose
+ * check needs more cannot pay, whatever it answers with more gas.
+ */
+export const ERC1271_GAS = 200_000n;
+
 /** Arguments of `SettlementLedger.settlePayments`. */
 export interface EncodedPaymentBatch {
   /** ISO 4217 numeric code shared by every payment. */

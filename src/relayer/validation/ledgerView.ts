@@ -1,7 +1,9 @@
-import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import { encodeFunctionData, parseAbi, size, slice, type Address, type Hex, type PublicClient } from "viem";
 
+import { ERC1271_GAS } from "../../protocol/batch.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
 import { classifyRpcError, isAmbiguous } from "../chain/classifyRpcError.ts";
+import { calldataTokens, TX_BASE_GAS } from "../engine/gas.ts";
 
 /** A customer account in one currency, as `getAccount` returns it. */
 export interface LedgerAccount {
@@ -24,7 +26,7 @@ export interface LedgerCustomerLimit {
 const erc1271Abi = parseAbi([
   "function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)",
 ]);
-const ERC1271_MAGIC = "0x1626ba7e";
+const ERC1271_MAGIC_WORD = `0x1626ba7e${"0".repeat(56)}`;
 /** Registry settings change rarely (operator transactions); accounts change with every payment. */
 const SETTINGS_TTL_MS = 10_000;
 
@@ -172,13 +174,22 @@ export async function createLedgerView(
     hasCode: (address) => code.get(address.toLowerCase()),
     async isValidErc1271(address, digest, signature) {
       try {
-        const answer = await client.readContract({
-          address,
+        const data = encodeFunctionData({
           abi: erc1271Abi,
           functionName: "isValidSignature",
           args: [digest, signature],
         });
-        return answer === ERC1271_MAGIC;
+        // With the gas the contracts give the wallet, no more: an answer only more gas brings is not one the
+        // ledger will hear, and a payment accepted on it could never settle.
+        const { data: returned } = await client.call({
+          to: address,
+          data,
+          gas: ERC1271_GAS + TX_BASE_GAS + 4n * calldataTokens(data),
+        });
+        // As `SignatureLib`: the first word must be the magic value, left-aligned, nothing else.
+        return (
+          returned !== undefined && size(returned) >= 32 && slice(returned, 0, 32) === ERC1271_MAGIC_WORD
+        );
       } catch (error) {
         // A wallet that reverts, answers nothing or answers garbage says no; an unreachable node says nothing.
         if (isAmbiguous(classifyRpcError(error)) && classifyRpcError(error) !== "unknown") throw error;
