@@ -116,7 +116,7 @@ const batchSchema = z
     gasCap: int(100_000, 16_777_216, "Most gas one transaction may take (EIP-7825: 16,777,216)."),
     gasLimit: z.enum(["estimate", "budget"]).default("estimate").meta({
       description:
-        "`estimate`: eth_estimateGas plus the margin. `budget`: the per-item budgets below, no RPC call (ECDSA batches only).",
+        "`estimate`: eth_estimateGas plus the margin. `budget`: the per-item budgets below, no RPC call (batches of ECDSA-signed payments, same- or cross-currency; refunds and smart-account payers are estimated).",
     }),
     gasPerPayment: int(1, 30_000, "Gas budgeted per ECDSA payment when sizing a batch."),
     gasPerErc1271Payment: int(1, 260_000, "Gas budgeted per ERC-1271 (smart-account) payment."),

@@ -34,7 +34,11 @@ import { createStore } from "./store/createStore.ts";
 import { REQUEST_KINDS, type RelayerStore } from "./store/types.ts";
 import { createLedgerView } from "./validation/ledgerView.ts";
 import { createSignerRecovery } from "./validation/signerRecovery.ts";
-import { createTypedDataHasher } from "./validation/typedDataHasher.ts";
+import {
+  createFxTypedDataHasher,
+  createTypedDataHasher,
+  type FxTypedDataHasher,
+} from "./validation/typedDataHasher.ts";
 
 /** A running relayer. */
 export interface Relayer {
@@ -116,6 +120,7 @@ async function startFx(
 ): Promise<{
   address: Address;
   domain: ReturnType<typeof fxDomain>;
+  hasher: FxTypedDataHasher;
   isQuoteSigned: (quote: FxQuote, quoteSignature: Hex) => Promise<boolean>;
   provider?: QuoteProvider;
 }> {
@@ -131,6 +136,7 @@ async function startFx(
   const result = {
     address,
     domain,
+    hasher: await createFxTypedDataHasher(domain),
     isQuoteSigned: createQuoteVerifier(client, registry, domain),
   };
   if (config.fx.provider === undefined) return result;
@@ -313,7 +319,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
             now: Date.now,
             client: reads,
             fx: fx.address,
-            fxDomain: fx.domain,
+            fxHasher: fx.hasher,
             isQuoteSigned: fx.isQuoteSigned,
           },
         }),

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decodeFunctionData, keccak256, stringToHex, type Address, type Hex } from "viem";
+import { decodeFunctionData, hexToBigInt, keccak256, slice, stringToHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import {
@@ -29,7 +29,7 @@ import {
 } from "../../src/relayer/engine/batchCalldata.ts";
 import { batchDue } from "../../src/relayer/engine/batchWindow.ts";
 import { batchGasLimit, calldataFloorGas, calldataTokens } from "../../src/relayer/engine/gas.ts";
-import type { StoredRequest } from "../../src/relayer/store/types.ts";
+import type { NewRequest, StoredRequest } from "../../src/relayer/store/types.ts";
 import {
   confirm,
   customer,
@@ -43,6 +43,7 @@ import {
   CNY,
   type TestNetwork,
 } from "./helpers/network.ts";
+import { hkdMerchant, providerAdmin, signFxPayment, signQuote } from "./helpers/fx.ts";
 
 const budgets = relayerConfigSchema.shape.batch.parse({});
 const domain = ledgerDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
@@ -260,7 +261,15 @@ describe("batcher", function () {
         },
       ]);
       expect(itemGasBudget(request, budgets)).to.equal(budgets.gasPerFxPayment);
-      expect(isBudgetable([request])).to.equal(false, "FX batches are estimated");
+      expect(isBudgetable([request])).to.equal(true, "an ECDSA payer's FX payment has a bounded cost");
+      const smart = {
+        ...request,
+        body: JSON.stringify({ ...(JSON.parse(request.body) as object), smartAccount: true }),
+      };
+      expect(itemGasBudget(smart, budgets)).to.equal(
+        budgets.gasPerFxPayment + budgets.gasPerErc1271Payment + 16 * 65,
+      );
+      expect(isBudgetable([request, smart])).to.equal(false, "a smart account's check is estimated");
     });
   });
 });
@@ -283,6 +292,16 @@ describe("batch gas budget against the ledger (EDR)", function () {
     await net.close();
   });
 
+  /** A request as a claim hands it to the batcher: accepted, never attempted. */
+  const claimed = (request: Omit<NewRequest, "acceptedAt">, seq: number): StoredRequest => ({
+    ...request,
+    acceptedAt: 0,
+    status: "accepted",
+    attempts: 0,
+    seq,
+    updatedAt: 0,
+  });
+
   /** `count` payments, each from a new payer to a new merchant of bank B. */
   async function freshPayments(count: number): Promise<StoredRequest[]> {
     const requests: StoredRequest[] = [];
@@ -292,32 +311,86 @@ describe("batch gas budget against the ledger (EDR)", function () {
       await confirm(net, ledgerAs(net, net.adminB).write.openAccount([payee, CNY]));
       const value = { ...payment(net, payerKey, 1_00n + BigInt(i), 0n), payee };
       const signed = await signPayment(net, payerKey, value);
-      requests.push({
-        id: idOf(net, signed),
-        kind: "payment",
-        signer: value.payer.toLowerCase() as Address,
-        currency: value.currency,
-        nonce: value.nonce,
-        amount: value.amount,
-        deadline: value.deadline,
-        body: JSON.stringify(signed),
-        acceptedAt: 0,
-        status: "accepted",
-        attempts: 0,
-        seq: i,
-        updatedAt: 0,
-      });
+      requests.push(
+        claimed(
+          {
+            id: idOf(net, signed),
+            kind: "payment",
+            signer: value.payer.toLowerCase() as Address,
+            currency: value.currency,
+            nonce: value.nonce,
+            amount: value.amount,
+            deadline: value.deadline,
+            body: JSON.stringify(signed),
+          },
+          i,
+        ),
+      );
     }
     return requests;
   }
 
+  /**
+   * `count` cross-currency payments, each from a new payer to a new HKD merchant at a quote of its own: every
+   * quote's signature checked and its use written from zero, every balance word new.
+   */
+  async function freshFxPayments(count: number): Promise<StoredRequest[]> {
+    const quoteKey = first(await relayerKeys(net, 1, providerAdmin(net)));
+    const requests: StoredRequest[] = [];
+    for (let i = 0; i < count; i++) {
+      const payerKey = await customer(net, 1_000_00n);
+      const { address: payee } = await hkdMerchant(net);
+      // Automine moves the chain's clock a second a block, ahead of the wall clock: the quote runs on its time.
+      const { timestamp } = await net.publicClient.getBlock();
+      const { quote, quoteSignature } = await signQuote(net, quoteKey, {
+        validFrom: timestamp - 60n,
+        expiry: timestamp + 3_600n,
+      });
+      const { body, id, payment } = await signFxPayment(net, payerKey, quote, quoteSignature, {
+        payee,
+        receiveAmount: 1_00n + BigInt(i),
+      });
+      requests.push(
+        claimed(
+          {
+            id,
+            kind: "fx",
+            signer: payment.payer.toLowerCase() as Address,
+            currency: payment.payCurrency,
+            nonce: payment.nonce,
+            amount: payment.payAmount,
+            deadline: payment.deadline,
+            paymentId: payment.quoteHash,
+            quoteAmount: payment.receiveAmount,
+            body: JSON.stringify(body),
+          },
+          i,
+        ),
+      );
+    }
+    return requests;
+  }
+
+  /** Asserts that all of `requests` settle and that their budgeted gas limit covers what `to` spends on them. */
+  async function expectCovered(requests: StoredRequest[], to: Address): Promise<void> {
+    const data = batchCalldata(requests);
+    // Both batch functions return the number settled first: a batch of rejections would prove nothing.
+    const { data: returned = "0x" } = await net.publicClient.call({ account: relayer, to, data });
+    expect(hexToBigInt(slice(returned, 0, 32))).to.equal(BigInt(requests.length), "all settle");
+    const used = await net.publicClient.estimateGas({ account: relayer, to, data });
+    const limit = batchGasLimit(batchGasBudget(requests, budgets), data, 0, 16_777_216n);
+    expect(limit, `budget ${String(limit)} for ${String(used)} used`).to.be.at.least(used);
+  }
+
   for (const count of [1, 2, 5, 20]) {
     it(`covers a batch of ${count} to as many new merchants`, async function () {
-      const requests = await freshPayments(count);
-      const data = batchCalldata(requests);
-      const used = await net.publicClient.estimateGas({ account: relayer, to: net.deployment.ledger, data });
-      const limit = batchGasLimit(batchGasBudget(requests, budgets), data, 0, 16_777_216n);
-      expect(limit, `budget ${String(limit)} for ${String(used)} used`).to.be.at.least(used);
+      await expectCovered(await freshPayments(count), net.deployment.ledger);
+    });
+  }
+
+  for (const count of [1, 2, 5, 20]) {
+    it(`covers a cross-currency batch of ${count} to as many new merchants, each at a new quote`, async function () {
+      await expectCovered(await freshFxPayments(count), net.deployment.fx);
     });
   }
 });

@@ -5,13 +5,28 @@ import { encryptKeystoreJson, Wallet } from "ethers";
 import { keccak256, parseSignature, stringToHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-import { ledgerDomain, ledgerTypes, paymentId, refundId, type Payment } from "../../src/protocol/index.ts";
+import {
+  fxDomain,
+  fxPaymentId,
+  ledgerDomain,
+  ledgerTypes,
+  paymentId,
+  quoteStructHash,
+  rateFromDecimal,
+  refundId,
+  type FxPayment,
+  type FxQuote,
+  type Payment,
+} from "../../src/protocol/index.ts";
 import { decryptKeystore, encryptKeystore } from "../../src/relayer/chain/keystore.ts";
 import { signTransaction } from "../../src/relayer/chain/signTransaction.ts";
 import { parseEcdsaSignature, type EcdsaSignature } from "../../src/relayer/validation/ecdsa.ts";
 import { createKeccak256 } from "../../src/relayer/validation/keccak.ts";
 import { createSignerRecovery } from "../../src/relayer/validation/signerRecovery.ts";
-import { createTypedDataHasher } from "../../src/relayer/validation/typedDataHasher.ts";
+import {
+  createFxTypedDataHasher,
+  createTypedDataHasher,
+} from "../../src/relayer/validation/typedDataHasher.ts";
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const domain = ledgerDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
@@ -43,6 +58,42 @@ describe("relayer cryptography", function () {
           deadline: 5n,
         };
         expect(hasher.refund(refund).id).to.equal(refundId(domain, refund));
+      }
+    });
+
+    it("computes the protocol's quote hashes and cross-currency payment ids", async function () {
+      const fx = fxDomain(31337n, "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512");
+      const hasher = await createFxTypedDataHasher(fx);
+      for (let i = 0; i < 50; i++) {
+        const quote: FxQuote = {
+          provider: (i * 4099) % 65_536,
+          fromCurrency: 156,
+          toCurrency: 344 + i,
+          rate: rateFromDecimal(`1.${i}085`, 156, 344),
+          maxToAmount: BigInt(i) * 10n ** 24n + 7n,
+          validFrom: 1_700_000_000n + BigInt(i),
+          expiry: 1_700_000_600n + BigInt(i * i),
+          quoteId: keccak256(stringToHex(`quote ${i}`)),
+        };
+        expect(hasher.quote(quote)).to.equal(quoteStructHash(quote));
+        const { payer, payee, qrHash, nonce, deadline } = randomPayment(
+          privateKeyToAccount(generatePrivateKey()).address,
+          i,
+        );
+        const payment: FxPayment = {
+          payer,
+          payee,
+          payeeBank: i,
+          payCurrency: quote.fromCurrency,
+          payAmount: BigInt(i) * 10n ** 20n + 3n,
+          receiveCurrency: quote.toCurrency,
+          receiveAmount: BigInt(i) * 10n ** 19n + 5n,
+          quoteHash: quoteStructHash(quote),
+          qrHash,
+          nonce,
+          deadline,
+        };
+        expect(hasher.payment(payment).id).to.equal(fxPaymentId(fx, payment));
       }
     });
 

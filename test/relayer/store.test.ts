@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 
 import { expect } from "chai";
+import pg from "pg";
 import { keccak256, stringToHex, type Address, type Hex } from "viem";
 
 import { createStore } from "../../src/relayer/store/createStore.ts";
@@ -30,6 +32,37 @@ const attempt = (label: string): NewAttempt => ({
 });
 
 const plenty = { balance: 1_000_000n };
+
+/** The part of a stored cross-currency payment's body the store reads: what it delivers. */
+const fxBody = (receiveAmount: bigint) =>
+  JSON.stringify({ payment: { receiveAmount: String(receiveAmount) } });
+
+/**
+ * A store made before requests had `quote_amount` (`downgrade` takes an open one back there) gains it when
+ * opened, filled in from the live cross-currency requests' bodies, so their quotes stay metered.
+ */
+async function expectQuoteAmountAdded(
+  open: () => Promise<RelayerStore>,
+  downgrade: () => Promise<void>,
+): Promise<void> {
+  const quote = id("migrated quote");
+  let store = await open();
+  await store.init({ chainId: 31337, ledger: LEDGER });
+  for (const amount of [70n, 30n])
+    await store.admit(
+      request({ kind: "fx", paymentId: quote, quoteAmount: amount, body: fxBody(amount) }),
+      plenty,
+    );
+  await store.close();
+  await downgrade();
+  store = await open();
+  try {
+    await store.init({ chainId: 31337, ledger: LEDGER });
+    expect(await store.queuedQuoteUse(quote)).to.equal(100n);
+  } finally {
+    await store.close();
+  }
+}
 
 /** The same behaviour, required of every store implementation. */
 function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () => Promise<void> }>) {
@@ -92,6 +125,26 @@ function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () =>
     expect(clash).to.include({ outcome: "refused", code: "NONCE_IN_QUEUE" });
     await store.failRequests([{ id: first.id, reason: "Expired" }], Date.now());
     expect((await store.admit(request({ nonce: 7n }), plenty)).outcome).to.equal("accepted");
+  });
+
+  it("meters what live cross-currency requests take of their quote, and refuses more than it delivers", async function () {
+    const quote = id("quote");
+    const onQuote = (quoteAmount: bigint, paymentId = quote) =>
+      request({ kind: "fx", paymentId, quoteAmount, body: fxBody(quoteAmount) });
+    const first = onQuote(100n);
+    await store.admit(first, plenty);
+    await store.admit(onQuote(250n), plenty);
+    await store.admit(onQuote(999n, id("another quote")), plenty);
+    expect(await store.queuedQuoteUse(quote)).to.equal(350n);
+    expect(await store.admit(onQuote(51n), { ...plenty, quoteRemaining: 400n })).to.include({
+      outcome: "refused",
+      code: "QUOTE_EXHAUSTED",
+    });
+    expect((await store.admit(onQuote(50n), { ...plenty, quoteRemaining: 400n })).outcome).to.equal(
+      "accepted",
+    );
+    await store.failRequests([{ id: first.id, reason: "Expired" }], Date.now());
+    expect(await store.queuedQuoteUse(quote)).to.equal(300n, "a final request no longer holds its share");
   });
 
   it("counts queued amounts against the balance and the daily limit", async function () {
@@ -339,19 +392,36 @@ function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () =>
 
 describe("relayer store", function () {
   describe("SQLite (a file)", function () {
+    const sqliteConfig = (file: string) =>
+      ({
+        kind: "sqlite",
+        sqlitePath: file,
+        sqliteSynchronous: "full",
+        postgresSchema: "unused",
+        postgresPoolSize: 1,
+      }) as const;
     storeContract(async () => {
       const { dir, cleanup } = await tempDir();
-      const store = await createStore(
-        {
-          kind: "sqlite",
-          sqlitePath: path.join(dir, "store.db"),
-          sqliteSynchronous: "full",
-          postgresSchema: "unused",
-          postgresPoolSize: 1,
-        },
-        new Set(["wallet-app"]),
-      );
+      const store = await createStore(sqliteConfig(path.join(dir, "store.db")), new Set(["wallet-app"]));
       return { store, cleanup };
+    });
+
+    it("adds quote_amount to a store made before it", async function () {
+      const { dir, cleanup } = await tempDir();
+      const file = path.join(dir, "store.db");
+      try {
+        await expectQuoteAmountAdded(
+          () => createStore(sqliteConfig(file), new Set(["wallet-app"])),
+          () => {
+            const db = new DatabaseSync(file);
+            db.exec("DROP INDEX requests_quote_live; ALTER TABLE requests DROP COLUMN quote_amount");
+            db.close();
+            return Promise.resolve();
+          },
+        );
+      } finally {
+        await cleanup();
+      }
     });
 
     it("checkpoints on a thread of its own: commits never copy the WAL into the database file", async function () {
@@ -471,20 +541,41 @@ describe("relayer store", function () {
     before(async function () {
       await requirePostgres(this);
     });
+    const postgresConfig = (schema: string) =>
+      ({
+        kind: "postgres",
+        sqlitePath: "unused",
+        sqliteSynchronous: "full",
+        postgresUrl: POSTGRES_URL,
+        postgresSchema: schema,
+        postgresPoolSize: 4,
+      }) as const;
     storeContract(async () => {
       const schema = uniqueSchema();
-      const store = await createStore(
-        {
-          kind: "postgres",
-          sqlitePath: "unused",
-          sqliteSynchronous: "full",
-          postgresUrl: POSTGRES_URL,
-          postgresSchema: schema,
-          postgresPoolSize: 4,
-        },
-        new Set(["wallet-app"]),
-      );
+      const store = await createStore(postgresConfig(schema), new Set(["wallet-app"]));
       return { store, cleanup: () => dropSchema(schema) };
+    });
+
+    it("adds quote_amount to a store made before it", async function () {
+      const schema = uniqueSchema();
+      try {
+        await expectQuoteAmountAdded(
+          () => createStore(postgresConfig(schema), new Set(["wallet-app"])),
+          async () => {
+            const client = new pg.Client({ connectionString: POSTGRES_URL });
+            await client.connect();
+            try {
+              await client.query(
+                `DROP INDEX ${schema}.requests_quote_live; ALTER TABLE ${schema}.requests DROP COLUMN quote_amount`,
+              );
+            } finally {
+              await client.end();
+            }
+          },
+        );
+      } finally {
+        await dropSchema(schema);
+      }
     });
   });
 });

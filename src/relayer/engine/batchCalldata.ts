@@ -35,6 +35,7 @@ interface FxBody {
   quoteSignature: Hex;
   payment: WireFxPayment;
   signature: Hex;
+  smartAccount?: boolean;
 }
 
 /**
@@ -45,19 +46,20 @@ interface FxBody {
 const BATCH_OVERHEAD_GAS = 100_000;
 
 /**
- * The gas budgeted for one stored request when sizing a batch: the configured per-item figure, plus the
- * signature's calldata for ERC-1271 payers (their wallets' checks may use up to the ledger's 200,000 stipend).
+ * The gas budgeted for one stored request when sizing a batch: the configured per-item figure, plus, for
+ * ERC-1271 payers, the ERC-1271 figure and the signature's calldata (their wallets' checks may use up to the
+ * ledger's 200,000 stipend).
  *
  * @example
  * itemGasBudget(request, config.batch); // 30_000 for an ECDSA payment by default
  */
 export function itemGasBudget(request: StoredRequest, budgets: RelayerConfig["batch"]): number {
   if (request.kind === "refund") return budgets.gasPerRefund;
-  if (request.kind === "fx") return budgets.gasPerFxPayment;
-  const body = JSON.parse(request.body) as PaymentBody;
-  return body.smartAccount === true
-    ? budgets.gasPerErc1271Payment + 16 * ((body.signature.length - 2) / 2)
-    : budgets.gasPerPayment;
+  const body = JSON.parse(request.body) as PaymentBody | FxBody;
+  const smartAccount = body.smartAccount === true;
+  const erc1271 = budgets.gasPerErc1271Payment + 16 * ((body.signature.length - 2) / 2);
+  if (request.kind === "fx") return budgets.gasPerFxPayment + (smartAccount ? erc1271 : 0);
+  return smartAccount ? erc1271 : budgets.gasPerPayment;
 }
 
 /**
@@ -84,10 +86,13 @@ export function batchGasBudget(requests: readonly StoredRequest[], budgets: Rela
   );
 }
 
-/** Whether every request in the batch is an ECDSA payment, whose gas the budget bounds. */
+/**
+ * Whether every request in the batch is a payment (same- or cross-currency) signed by an ECDSA key, whose gas
+ * the budget bounds. Estimating instead costs the node a search of many executions of the whole batch.
+ */
 export function isBudgetable(requests: readonly StoredRequest[]): boolean {
   return requests.every(
-    (request) => request.kind === "payment" && !request.body.includes('"smartAccount":true'),
+    (request) => request.kind !== "refund" && !request.body.includes('"smartAccount":true'),
   );
 }
 

@@ -63,7 +63,12 @@ export async function openPostgresDatabase(
     async migrate() {
       await transaction(async (tx) => {
         await tx.all(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-        for (const statement of schemaStatements("postgres")) await tx.run(statement);
+        const columns = await tx.all(
+          "SELECT column_name AS name FROM information_schema.columns " +
+            "WHERE table_schema = current_schema() AND table_name = 'requests'",
+        );
+        const names = new Set(columns.map((column) => String(column.name)));
+        for (const statement of schemaStatements("postgres", names)) await tx.run(statement);
       });
     },
     transaction,

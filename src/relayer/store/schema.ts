@@ -3,10 +3,27 @@
  * millisecond timestamps fit 53 bits. `seq` orders every status change for the change feed; PostgreSQL takes it
  * from one counter row, whose lock makes seq order equal commit order across instances (SQLite counts it in
  * memory, having one writer).
+ *
+ * `requestColumns`: the columns `requests` has already (none if it does not exist yet), to add the columns
+ * added since it was first created, and fill them in.
  */
-export function schemaStatements(dialect: "sqlite" | "postgres"): string[] {
+export function schemaStatements(
+  dialect: "sqlite" | "postgres",
+  requestColumns: ReadonlySet<string> = new Set(),
+): string[] {
   const id = dialect === "sqlite" ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
   const big = dialect === "sqlite" ? "INTEGER" : "BIGINT";
+  const receiveAmount =
+    dialect === "sqlite"
+      ? "json_extract(body, '$.payment.receiveAmount')"
+      : "(body::json #>> '{payment,receiveAmount}')";
+  const addQuoteAmount =
+    requestColumns.size > 0 && !requestColumns.has("quote_amount")
+      ? [
+          "ALTER TABLE requests ADD COLUMN quote_amount TEXT",
+          `UPDATE requests SET quote_amount = ${receiveAmount} WHERE kind = 'fx'`,
+        ]
+      : [];
   return [
     `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value ${big} NOT NULL)`,
@@ -20,6 +37,7 @@ export function schemaStatements(dialect: "sqlite" | "postgres"): string[] {
       amount TEXT NOT NULL,
       deadline ${big} NOT NULL,
       payment_id TEXT,
+      quote_amount TEXT,
       body TEXT NOT NULL,
       client TEXT,
       status TEXT NOT NULL,
@@ -37,6 +55,7 @@ export function schemaStatements(dialect: "sqlite" | "postgres"): string[] {
     // One live request per signer nonce: a second payment with the nonce of a queued one is refused. (Once it
     // settled, the ledger's nonce bitmap refuses the nonce; after a rejection or failure it is unused on chain
     // and may be signed again.) The same index finds a signer's queued amounts for the balance check.
+    ...addQuoteAmount,
     `CREATE UNIQUE INDEX IF NOT EXISTS requests_live_nonce ON requests (signer, currency, nonce)
       WHERE status IN ('accepted', 'submitted')`,
     // Covers the batcher's queue checks, which run many times a second: no table lookups.
@@ -47,6 +66,10 @@ export function schemaStatements(dialect: "sqlite" | "postgres"): string[] {
     `CREATE INDEX IF NOT EXISTS requests_feed ON requests (seq, kind)`,
     `CREATE INDEX IF NOT EXISTS requests_tx ON requests (tx_id)`,
     `CREATE INDEX IF NOT EXISTS requests_payment ON requests (payment_id) WHERE payment_id IS NOT NULL`,
+    // What the queue holds on each quote, read at every cross-currency intake: from the index alone, live rows
+    // only (a quote's settled payments, however many, are not read).
+    `CREATE INDEX IF NOT EXISTS requests_quote_live ON requests (payment_id, quote_amount)
+      WHERE kind = 'fx' AND status IN ('accepted', 'submitted')`,
     `CREATE TABLE IF NOT EXISTS transactions (
       id ${id},
       wallet TEXT NOT NULL,

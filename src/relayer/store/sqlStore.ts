@@ -59,11 +59,6 @@ type Present = string | number | bigint | boolean | object;
 const optional = <T>(value: unknown, convert: (value: Present) => T): T | undefined =>
   value === null || value === undefined ? undefined : convert(value);
 
-/** What a stored cross-currency payment delivers to the merchant, from its body. */
-function receiveAmountOf(body: string): bigint {
-  return BigInt((JSON.parse(body) as { payment: { receiveAmount: string } }).payment.receiveAmount);
-}
-
 function toRequest(row: Row): StoredRequest {
   const request: StoredRequest = {
     id: row.id as Hex,
@@ -187,8 +182,7 @@ export class SqlStore implements RelayerStore {
       }
       if (request.kind === "fx" && limits.quoteRemaining !== undefined) {
         const queuedUse = await this.#queuedQuoteUse(tx, request.paymentId as Hex);
-        const wanted = receiveAmountOf(request.body);
-        if (limits.quoteRemaining < queuedUse + wanted) {
+        if (limits.quoteRemaining < queuedUse + (request.quoteAmount ?? 0n)) {
           return {
             outcome: "refused",
             code: "QUOTE_EXHAUSTED",
@@ -199,9 +193,9 @@ export class SqlStore implements RelayerStore {
       const seq = await this.#nextSeq(tx, 1);
       // A conflict here is a live request with the same signer nonce (the id was checked above).
       const inserted = await tx.run(
-        "INSERT INTO requests (id, kind, signer, currency, nonce, amount, deadline, payment_id, body, client, " +
-          "status, accepted_at, updated_at, seq) " +
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'accepted', $11, $11, $12) ON CONFLICT DO NOTHING",
+        "INSERT INTO requests (id, kind, signer, currency, nonce, amount, deadline, payment_id, quote_amount, " +
+          "body, client, status, accepted_at, updated_at, seq) " +
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $13, $9, $10, 'accepted', $11, $11, $12) ON CONFLICT DO NOTHING",
         [
           request.id,
           request.kind,
@@ -215,6 +209,7 @@ export class SqlStore implements RelayerStore {
           request.client ?? null,
           request.acceptedAt,
           seq,
+          request.quoteAmount?.toString() ?? null,
         ],
       );
       if (inserted === 0) {
@@ -245,10 +240,10 @@ export class SqlStore implements RelayerStore {
 
   async #queuedQuoteUse(tx: SqlExecutor, quoteHash: Hex): Promise<bigint> {
     const rows = await tx.all(
-      `SELECT body FROM requests WHERE kind = 'fx' AND payment_id = $1 AND status IN ${LIVE}`,
+      `SELECT quote_amount FROM requests WHERE kind = 'fx' AND payment_id = $1 AND status IN ${LIVE}`,
       [quoteHash],
     );
-    return rows.reduce((total, row) => total + receiveAmountOf(row.body as string), 0n);
+    return rows.reduce((total, row) => total + BigInt(row.quote_amount as string), 0n);
   }
 
   queuedQuoteUse(quoteHash: Hex): Promise<bigint> {

@@ -126,7 +126,9 @@ export function openSqliteDatabase(
     listTable: (n) => `(SELECT value, key AS pos FROM json_each($${n})) AS v`,
     migrate: () =>
       database.transaction(async (tx) => {
-        for (const statement of schemaStatements("sqlite")) await tx.run(statement);
+        const columns = await tx.all("PRAGMA table_info(requests)");
+        const names = new Set(columns.map((column) => String(column.name)));
+        for (const statement of schemaStatements("sqlite", names)) await tx.run(statement);
       }),
     async transaction(fn) {
       const { result, committed } = await units.run(async () => {

@@ -34,6 +34,8 @@ export interface NewRequest {
   deadline: bigint;
   /** For refunds: the refunded payment's id. For cross-currency payments: the quote's struct hash. */
   paymentId?: Hex;
+  /** For cross-currency payments: what it takes of its quote's capacity (`receiveAmount`). */
+  quoteAmount?: bigint;
   /** Everything needed to put it into a batch (wire form, signature, proof), as JSON. */
   body: string;
   /** The API client that sent it, for webhooks. */

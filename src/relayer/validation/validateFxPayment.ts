@@ -1,13 +1,6 @@
-import { hexToBytes, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 
-import {
-  fxPaymentId,
-  payAmountFor,
-  quoteStructHash,
-  type FxDomain,
-  type FxPayment,
-  type FxQuote,
-} from "../../protocol/fx.ts";
+import { payAmountFor, type FxPayment, type FxQuote } from "../../protocol/fx.ts";
 import { toWireFxPayment, toWireFxQuote } from "../../protocol/fxWire.ts";
 import { fxSettlementAbi } from "../../protocol/generated/abi.ts";
 import { ApiError } from "../errors.ts";
@@ -15,13 +8,14 @@ import type { AdmissionLimits, NewRequest } from "../store/types.ts";
 import { checkAmount, checkDeadline, dailyRemaining } from "./ledgerRules.ts";
 import type { LedgerAccount } from "./ledgerView.ts";
 import { checkAccounts, type Validated, type ValidationContext } from "./validatePayment.ts";
+import type { FxTypedDataHasher } from "./typedDataHasher.ts";
 import { verifySignature } from "./verifySignature.ts";
 
-/** What cross-currency validation needs beyond a payment's: the FX contract and its domain. */
+/** What cross-currency validation needs beyond a payment's: the FX contract and its domain's hasher. */
 export interface FxValidationContext extends ValidationContext {
   client: PublicClient;
   fx: Address;
-  fxDomain: FxDomain;
+  fxHasher: FxTypedDataHasher;
   /** Whether a relayer key of the quote's provider bank signed it (`isQuoteSigned`). */
   isQuoteSigned: (quote: FxQuote, quoteSignature: Hex) => Promise<boolean>;
 }
@@ -55,8 +49,9 @@ export async function validateFxPayment(
   const { ledger } = context;
   const now = context.now();
   const nowSeconds = BigInt(Math.floor(now / 1000));
-  const id = fxPaymentId(context.fxDomain, payment).toLowerCase() as Hex;
-  const quoteHash = quoteStructHash(quote);
+  const { digest, id } = context.fxHasher.payment(payment);
+  const quoteHash = context.fxHasher.quote(quote);
+  let smartAccount: boolean;
   try {
     if (payment.quoteHash.toLowerCase() !== quoteHash.toLowerCase()) {
       throw new ApiError(
@@ -89,7 +84,14 @@ export async function validateFxPayment(
     if (nowSeconds < quote.validFrom || nowSeconds > quote.expiry) {
       throw new ApiError("QUOTE_EXPIRED", `The quote is valid from ${quote.validFrom} to ${quote.expiry}.`);
     }
-    await verifySignature(context.recovery, ledger, payment.payer, hexToBytes(id), id, signature);
+    ({ smartAccount } = await verifySignature(
+      context.recovery,
+      ledger,
+      payment.payer,
+      digest,
+      id,
+      signature,
+    ));
     checkDeadline(payment.deadline, now, context.minDeadlineSeconds);
     if (payment.receiveAmount > quote.maxToAmount) {
       throw new ApiError("QUOTE_EXHAUSTED", `The quote delivers at most ${quote.maxToAmount}.`);
@@ -138,11 +140,14 @@ export async function validateFxPayment(
     amount: payment.payAmount,
     deadline: payment.deadline,
     paymentId: quoteHash,
+    quoteAmount: payment.receiveAmount,
     body: JSON.stringify({
       quote: toWireFxQuote(quote),
       quoteSignature,
       payment: toWireFxPayment(payment),
       signature,
+      // As for same-currency payments: a smart account's check has no fixed gas, so its batch is estimated.
+      ...(smartAccount ? { smartAccount } : {}),
     }),
     acceptedAt: now,
   };
