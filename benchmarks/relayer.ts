@@ -21,6 +21,8 @@
  *   open loop, the stream's first 3,000 payments unmeasured as a warm-up (its latency at the throughput target;
  *   under saturation, latency is only how long the queue has grown); and the same after the node switches to a
  *   block every second (QRSETTLE_BENCH_BLOCK_MS; 0 skips that run), as a chain with a block time mines.
+ * - cross-currency (CNY payers of Alpha, an HKD merchant of Beta, quotes of Gamma): the faster naive mode with one
+ *   `settleFxPayments` transaction per payment, and ours saturated, both under automine.
  *
  * Prints a table and writes benchmarks/results/relayer.json.
  */
@@ -54,12 +56,24 @@ import { SAMPLE_CURRENCIES, sampleNetworkSpec } from "../src/deploy/sample.ts";
 import {
   bankRegistryAbi,
   encodePaymentBatch,
+  fxDomain,
+  fxSettlementAbi,
+  fxTypes,
   ledgerDomain,
   ledgerTypes,
+  payAmountFor,
+  quoteStructHash,
+  rateFromDecimal,
   settlementLedgerAbi,
+  toWireFxPayment,
+  toWireFxQuote,
   toWirePayment,
+  wireSignedFxPaymentSchema,
   wireSignedPaymentSchema,
+  type FxPayment,
+  type FxQuote,
   type Payment,
+  type WireSignedFxPayment,
   type WireSignedPayment,
 } from "../src/protocol/index.ts";
 import { hashApiKey } from "../src/relayer/api/auth.ts";
@@ -72,7 +86,7 @@ const profileFlags =
   process.env.QRSETTLE_BENCH_PROFILE_DIR === undefined
     ? []
     : ["--cpu-prof", `--cpu-prof-dir=${process.env.QRSETTLE_BENCH_PROFILE_DIR}`];
-const { CNY } = SAMPLE_CURRENCIES;
+const { CNY, HKD } = SAMPLE_CURRENCIES;
 const API_KEY = "benchmark-key";
 const CONCURRENCY = 64;
 const POLL_MS = 20;
@@ -92,6 +106,11 @@ const BASELINE_ROOT = process.env.QRSETTLE_BENCH_BASELINE_ROOT;
 /** With QRSETTLE_BENCH_TRACE=<prefix>, each run writes `[accepted, settled]` ms of every payment to `<prefix>.<run>.json`. */
 const TRACE_PREFIX = process.env.QRSETTLE_BENCH_TRACE;
 const PAYMENTS_PER_PAYER = 50;
+/** Sizes of the cross-currency runs, the naive relayer's and ours (saturated). */
+const NAIVE_FX_PAYMENTS = Number(process.env.QRSETTLE_BENCH_NAIVE_FX_PAYMENTS ?? 1_000);
+const FX_PAYMENTS = Number(process.env.QRSETTLE_BENCH_FX_PAYMENTS ?? 10_000);
+/** Cross-currency payments on one quote; a multiple of PAYMENTS_PER_PAYER. */
+const PAYMENTS_PER_QUOTE = 1_000;
 /**
  * Our relayer runs once more after the node switches from automine to a block every `BLOCK_MS` (0: no such
  * run), as a chain with a block time mines (e.g. Besu QBFT): there "2 blocks" in the latency target is the
@@ -102,6 +121,8 @@ const PAYMENTS_PER_PAYER = 50;
  * 1.3 s here, so that any relayer's queue grows without end.
  */
 const BLOCK_MS = Number(process.env.QRSETTLE_BENCH_BLOCK_MS ?? 1_000);
+/** How much later than set blocks come when the node is busy (1 s blocks every 1.2–1.35 s here). */
+const LATE_BLOCKS = 1.25;
 /** The share of the chain's gas per second the block-time run offers at most. */
 const CHAIN_LOAD = 0.25;
 /** Our relayer's settings for the run; everything else is the default. */
@@ -109,7 +130,7 @@ const OUR_CONFIG = {
   api: { maxQueued: 500 },
   batch: { maxItems: 500, windowMs: 100, gasLimit: "budget" },
   wallets: { maxInFlight: 2 },
-  validation: { recoveryWorkers: 1 },
+  validation: { recoveryWorkers: 0 },
   chain: { confirmations: 1, pollIntervalMs: 100 },
 } as const;
 
@@ -124,39 +145,82 @@ const OUR_CONFIG = {
  */
 type NaiveMode = "sequential" | "pipelined";
 
-async function runNaiveRelayer(
-  mode: NaiveMode,
-  rpcUrl: string,
-  ledger: Address,
-  key: Hex,
+/** What the naive relayer settles: same-currency payments (the ledger) or cross-currency ones (the FX contract). */
+type RequestKind = "payment" | "fx";
+
+/** The API path of each kind of request, for posts and for the settled feed. */
+const ROUTES = { payment: "/v1/payments", fx: "/v1/fx-payments" } as const;
+
+/** A request the naive relayer accepted: its id and the calldata of its own transaction. */
+interface NaiveRequest {
+  id: Hex;
+  data: Hex;
+}
+
+/**
+ * Checks a posted body the way the naive relayer does (schema, and that the signature recovers the payer; the
+ * contract checks the rest) and encodes its one-request transaction; undefined for a bad signature.
+ */
+async function naiveRequest(
+  kind: RequestKind,
   chainId: number,
-): Promise<void> {
-  const domain = ledgerDomain(chainId, ledger);
-  const account = privateKeyToAccount(key);
-  const client = createPublicClient({ transport: http(rpcUrl), cacheTime: 0 });
-  let nonce = await client.getTransactionCount({ address: account.address });
-  const fees = await client.estimateFeesPerGas();
-  const queue: { payment: Payment; signature: Hex; id: string }[] = [];
-  const settled: string[] = [];
-  const sign = (next: { payment: Payment; signature: Hex }) => {
-    const { currency, payees, items } = encodePaymentBatch([
-      { payment: next.payment, signature: next.signature },
-    ]);
-    return account.signTransaction({
-      type: "eip1559",
-      chainId,
-      nonce: nonce++,
-      to: ledger,
+  target: Address,
+  body: unknown,
+): Promise<NaiveRequest | undefined> {
+  if (kind === "payment") {
+    const domain = ledgerDomain(chainId, target);
+    const { payment, signature } = wireSignedPaymentSchema.parse(body);
+    const typed = { domain, types: ledgerTypes, primaryType: "Payment", message: payment } as const;
+    if ((await recoverTypedDataAddress({ ...typed, signature })) !== payment.payer) return undefined;
+    const { currency, payees, items } = encodePaymentBatch([{ payment, signature }]);
+    return {
+      id: hashTypedData(typed),
       data: encodeFunctionData({
         abi: settlementLedgerAbi,
         functionName: "settlePayments",
         args: [currency, payees, items],
       }),
-      gas: 300_000n,
+    };
+  }
+  const domain = fxDomain(chainId, target);
+  const { payment, signature, quote, quoteSignature } = wireSignedFxPaymentSchema.parse(body);
+  const typed = { domain, types: fxTypes, primaryType: "FxPayment", message: payment } as const;
+  if ((await recoverTypedDataAddress({ ...typed, signature })) !== payment.payer) return undefined;
+  return {
+    id: hashTypedData(typed),
+    data: encodeFunctionData({
+      abi: fxSettlementAbi,
+      functionName: "settleFxPayments",
+      args: [[{ payment, payerSignature: signature, quote, quoteSignature }]],
+    }),
+  };
+}
+
+async function runNaiveRelayer(
+  mode: NaiveMode,
+  kind: RequestKind,
+  rpcUrl: string,
+  target: Address,
+  key: Hex,
+  chainId: number,
+): Promise<void> {
+  const account = privateKeyToAccount(key);
+  const client = createPublicClient({ transport: http(rpcUrl), cacheTime: 0 });
+  let nonce = await client.getTransactionCount({ address: account.address });
+  const fees = await client.estimateFeesPerGas();
+  const queue: NaiveRequest[] = [];
+  const settled: string[] = [];
+  const sign = (next: NaiveRequest) =>
+    account.signTransaction({
+      type: "eip1559",
+      chainId,
+      nonce: nonce++,
+      to: target,
+      data: next.data,
+      gas: 400_000n,
       maxFeePerGas: fees.maxFeePerGas * 2n,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
-  };
   const settle = async (hash: Hex, id: string) => {
     const receipt = await client.getTransactionReceipt({ hash });
     if (receipt.status === "success") settled.push(id);
@@ -167,20 +231,23 @@ async function runNaiveRelayer(
     working = true;
     /** The previous send; the next waits for it, so the node sees nonces in order. */
     let sent: Promise<unknown> = Promise.resolve();
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const raw = await sign(next);
-      const { id } = next;
-      if (mode === "sequential") {
-        const hash = await client.request({ method: "eth_sendRawTransaction", params: [raw] });
-        await settle(hash, id);
-      } else {
-        await sent;
-        const sending = client.request({ method: "eth_sendRawTransaction", params: [raw] });
-        sent = sending;
-        void sending.then((hash) => settle(hash, id));
+    // Requests that arrive while the last send is awaited find `working` set: look again before unsetting it.
+    while (queue.length > 0) {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const raw = await sign(next);
+        const { id } = next;
+        if (mode === "sequential") {
+          const hash = await client.request({ method: "eth_sendRawTransaction", params: [raw] });
+          await settle(hash, id);
+        } else {
+          await sent;
+          const sending = client.request({ method: "eth_sendRawTransaction", params: [raw] });
+          sent = sending;
+          void sending.then((hash) => settle(hash, id));
+        }
       }
+      await sent;
     }
-    await sent;
     working = false;
   };
   const server = createServer((request, response) => {
@@ -191,32 +258,24 @@ async function runNaiveRelayer(
         let status = 200;
         let body: unknown;
         if (request.method === "POST") {
-          const parsed = wireSignedPaymentSchema.parse(JSON.parse(Buffer.concat(chunks).toString()));
-          const signer = await recoverTypedDataAddress({
-            domain,
-            types: ledgerTypes,
-            primaryType: "Payment",
-            message: parsed.payment,
-            signature: parsed.signature,
-          });
-          if (signer !== parsed.payment.payer) {
+          const accepted = await naiveRequest(
+            kind,
+            chainId,
+            target,
+            JSON.parse(Buffer.concat(chunks).toString()),
+          );
+          if (accepted === undefined) {
             status = 422;
             body = { error: "bad signature" };
           } else {
-            const id = hashTypedData({
-              domain,
-              types: ledgerTypes,
-              primaryType: "Payment",
-              message: parsed.payment,
-            });
-            queue.push({ payment: parsed.payment, signature: parsed.signature, id });
+            queue.push(accepted);
             // A failed send or receipt read would leave the queue stalled and the run waiting for nothing: stop.
             work().catch((error: unknown) => {
               process.stderr.write(`naive relayer failed: ${String(error)}\n`);
               process.exit(1);
             });
             status = 202;
-            body = { id, status: "accepted" };
+            body = { id: accepted.id, status: "accepted" };
           }
         } else {
           const since = Number(new URL(request.url ?? "/", "http://x").searchParams.get("since") ?? 0);
@@ -286,8 +345,11 @@ async function startChild(
     };
     child.stdout.on("data", look);
     child.stderr.on("data", look);
-    child.once("exit", (code) => {
-      reject(new Error(`${args.join(" ")} exited ${String(code)}:\n${output}`));
+    child.once("exit", (code, signal) => {
+      const message = `${args.join(" ")} exited ${String(code ?? signal)}:\n${output}`;
+      // After it started, a failure shows up as the run's connection errors: say why next to them.
+      if (started && code !== 0 && signal !== "SIGTERM") process.stderr.write(`${message}\n`);
+      reject(new Error(message));
     });
   });
 }
@@ -385,19 +447,25 @@ async function load(
   bodies: string[],
   client: PublicClient,
   pids: { relayer: number | undefined; node: number | undefined },
-  /**
-   * Post at this steady rate (open loop) instead of as fast as the relayer answers; the first `warmup` bodies
-   * are posted in the same stream but not measured.
-   */
-  steady?: { ratePerSecond: number; warmup: number },
+  options: {
+    /**
+     * Post at this steady rate (open loop) instead of as fast as the relayer answers; the first `warmup` bodies
+     * are posted in the same stream but not measured.
+     */
+    steady?: { ratePerSecond: number; warmup: number };
+    /** What the bodies are (default: same-currency payments). */
+    kind?: RequestKind;
+  } = {},
 ): Promise<RunResult> {
+  const { steady, kind = "payment" } = options;
+  const route = ROUTES[kind];
   const ratePerSecond = steady?.ratePerSecond;
   const measureFrom = steady?.warmup ?? 0;
   const measured = bodies.length - measureFrom;
   type FeedPage = { items: { id: string }[]; next: string };
   const feed = async (since: string) =>
     JSON.parse(
-      (await send(url, "GET", `/v1/payments?status=settled&since=${since}&limit=1000`)).text,
+      (await send(url, "GET", `${route}?status=settled&since=${since}&limit=1000`)).text,
     ) as FeedPage;
   // Payments settled before this run (a warm-up) are in the feed already: start after them.
   let since = "0";
@@ -429,7 +497,7 @@ async function load(
       }
       const posted = performance.now();
       if (index === measureFrom) measuredFrom = posted;
-      const { status, text } = await send(url, "POST", "/v1/payments", bodies[index]);
+      const { status, text } = await send(url, "POST", route, bodies[index]);
       if (status !== 202) throw new Error(`${name}: payment ${index} answered ${status}: ${text}`);
       const { id } = JSON.parse(text) as { id: string };
       if (index < measureFrom) continue;
@@ -521,7 +589,7 @@ async function main(): Promise<void> {
     progress("deploying the sample network");
     const deployment = await deployNetwork(client, signerFor, sampleNetworkSpec(addresses));
     const domain = ledgerDomain(chainId, deployment.ledger);
-    const [governor, , , , , , adminA, adminB] = addresses as [Address, ...Address[]];
+    const [governor, , , , , , adminA, adminB, adminC] = addresses as [Address, ...Address[]];
     const wait = async (hash: Promise<Hex>) => {
       await client.waitForTransactionReceipt({ hash: await hash, pollingInterval: 5 });
     };
@@ -539,13 +607,18 @@ async function main(): Promise<void> {
       });
     const merchant = privateKeyToAccount(generatePrivateKey()).address;
     await wait(ledgerAs(adminB as Address).write.openAccount([merchant, CNY]));
-    const hotKeys = Array.from({ length: 6 }, () => generatePrivateKey());
+    // Cross-currency: Alpha's CNY payers pay this HKD merchant of Beta at quotes Gamma's key signs.
+    await wait(ledgerAs(adminB as Address).write.openAccount([merchant, HKD]));
+    const quoteKey = generatePrivateKey();
+    await wait(registryAs(adminC as Address).write.setRelayer([privateKeyToAccount(quoteKey).address, true]));
+    const hotKeys = Array.from({ length: 7 }, () => generatePrivateKey());
     for (const key of hotKeys) {
       const address = privateKeyToAccount(key).address;
       await wait(signerFor(governor).sendTransaction({ to: address, value: parseEther("1000") }));
       await wait(registryAs(adminA as Address).write.setRelayer([address, true]));
     }
-    const [sequentialKey, pipelinedKey, baselineKeyA, baselineKeyB, ...ourKeys] = hotKeys as [
+    const [sequentialKey, pipelinedKey, naiveFxKey, baselineKeyA, baselineKeyB, ...ourKeys] = hotKeys as [
+      Hex,
       Hex,
       Hex,
       Hex,
@@ -559,38 +632,110 @@ async function main(): Promise<void> {
         (BASELINE_ROOT === undefined ? 1 : 2) * OUR_PAYMENTS +
         (BLOCK_MS > 0 ? STEADY_PAYMENTS + WARMUP_PAYMENTS : 0) +
         STEADY_PAYMENTS +
-        WARMUP_PAYMENTS
+        WARMUP_PAYMENTS +
+        NAIVE_FX_PAYMENTS +
+        FX_PAYMENTS
       } payments`,
     );
     const hasher = await createTypedDataHasher(domain);
-    /** Signed payments from count / 50 payers, interleaved as independent customers' payments arrive. */
-    const signAll = async (count: number): Promise<string[]> => {
+    const fxDomainOf = fxDomain(chainId, deployment.fx);
+    const rate = rateFromDecimal("1.0850", CNY, HKD);
+    const signDigest = (digest: Uint8Array | Hex, key: Hex): Hex => {
+      const bytes = typeof digest === "string" ? Buffer.from(digest.slice(2), "hex") : digest;
+      const { signature, recoveryId } = secp256k1.signRecoverable(bytes, Buffer.from(key.slice(2), "hex"));
+      return `0x${Buffer.from(signature).toString("hex")}${(27 + recoveryId).toString(16)}`;
+    };
+    /** A quote of Gamma for `maxToAmount` HKD, valid from a minute ago for two hours, and its signature. */
+    const signQuote = (maxToAmount: bigint, label: string) => {
+      const now = BigInt(Math.floor(Date.now() / 1000));
+      const quote: FxQuote = {
+        provider: deployment.banks.GAMMHKHH as number,
+        fromCurrency: CNY,
+        toCurrency: HKD,
+        rate,
+        maxToAmount,
+        validFrom: now - 60n,
+        expiry: now + 7_200n,
+        quoteId: keccak256(stringToHex(`bench quote ${label}`)),
+      };
+      const digest = hashTypedData({
+        domain: fxDomainOf,
+        types: fxTypes,
+        primaryType: "FxQuote",
+        message: quote,
+      });
+      return {
+        signed: { quote: toWireFxQuote(quote), quoteSignature: signDigest(digest, quoteKey) },
+        hash: quoteStructHash(quote),
+      };
+    };
+    /**
+     * Signed requests from count / 50 payers, interleaved as independent customers' payments arrive: same-currency
+     * payments, or cross-currency ones of HKD 1.00 and up, each 1,000 of them on one quote (as a wallet reuses
+     * a quote until it runs out) that holds twice what they receive: intake counts a payment that settled a
+     * moment ago both on chain and as still queued, so a quote sized exactly may refuse its last payments.
+     */
+    const signAll = async (count: number, kind: RequestKind = "payment"): Promise<string[]> => {
       const byPayer: string[][] = [];
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 7_200);
+      const receiveAmount = (nonce: number) => 100n + BigInt(nonce);
+      let quote: ReturnType<typeof signQuote> | undefined;
       for (let start = 0; start < count; start += PAYMENTS_PER_PAYER) {
         const key = generatePrivateKey();
         const payer = privateKeyToAccount(key).address;
         await wait(ledgerAs(adminA as Address).write.issueDeposits([payer, CNY, 1_000_000_00n]));
         const bodies: string[] = [];
         byPayer.push(bodies);
-        for (let nonce = 0; nonce < Math.min(PAYMENTS_PER_PAYER, count - start); nonce++) {
+        const payments = Math.min(PAYMENTS_PER_PAYER, count - start);
+        if (kind === "fx" && start % PAYMENTS_PER_QUOTE === 0) {
+          let capacity = 0n;
+          for (let index = start; index < Math.min(count, start + PAYMENTS_PER_QUOTE); index++)
+            capacity += receiveAmount(index % PAYMENTS_PER_PAYER);
+          quote = signQuote(2n * capacity, `${kind} ${count} ${start} ${Date.now()}`);
+        }
+        for (let nonce = 0; nonce < payments; nonce++) {
+          const qrHash = keccak256(stringToHex(`bench ${kind} ${start} ${nonce}`));
+          if (kind === "fx" && quote !== undefined) {
+            const payment: FxPayment = {
+              payer,
+              payee: merchant,
+              payeeBank: deployment.banks.BETACNBJ as number,
+              payCurrency: CNY,
+              payAmount: payAmountFor(receiveAmount(nonce), rate),
+              receiveCurrency: HKD,
+              receiveAmount: receiveAmount(nonce),
+              quoteHash: quote.hash,
+              qrHash,
+              nonce: BigInt(nonce),
+              deadline,
+            };
+            const digest = hashTypedData({
+              domain: fxDomainOf,
+              types: fxTypes,
+              primaryType: "FxPayment",
+              message: payment,
+            });
+            const signed: WireSignedFxPayment = {
+              ...quote.signed,
+              payment: toWireFxPayment(payment),
+              signature: signDigest(digest, key),
+            };
+            bodies.push(JSON.stringify(signed));
+            continue;
+          }
           const payment: Payment = {
             payer,
             payee: merchant,
             payeeBank: deployment.banks.BETACNBJ as number,
             currency: CNY,
             amount: 100n + BigInt(nonce),
-            qrHash: keccak256(stringToHex(`bench ${start} ${nonce}`)),
+            qrHash,
             nonce: BigInt(nonce),
             deadline,
           };
-          const { signature, recoveryId } = secp256k1.signRecoverable(
-            hasher.payment(payment).digest,
-            Buffer.from(key.slice(2), "hex"),
-          );
           const signed: WireSignedPayment = {
             payment: toWirePayment(payment),
-            signature: `0x${Buffer.from(signature).toString("hex")}${(27 + recoveryId).toString(16)}`,
+            signature: signDigest(hasher.payment(payment).digest, key),
           };
           bodies.push(JSON.stringify(signed));
         }
@@ -609,17 +754,26 @@ async function main(): Promise<void> {
     const timedBodies = BLOCK_MS > 0 ? await signAll(STEADY_PAYMENTS) : [];
     const timedWarmupBodies = BLOCK_MS > 0 ? await signAll(WARMUP_PAYMENTS) : [];
     const baselineBodies = BASELINE_ROOT === undefined ? [] : await signAll(OUR_PAYMENTS);
+    const naiveFxBodies = await signAll(NAIVE_FX_PAYMENTS, "fx");
+    const ourFxBodies = await signAll(FX_PAYMENTS, "fx");
 
-    const runNaive = async (mode: NaiveMode, key: Hex): Promise<RunResult> => {
-      progress(`naive relayer (${mode}): ${NAIVE_PAYMENTS} payments`);
+    const runNaive = async (
+      mode: NaiveMode,
+      key: Hex,
+      bodies: string[],
+      kind: RequestKind = "payment",
+    ): Promise<RunResult> => {
+      const name = `naive ${mode}${kind === "fx" ? ", cross-currency" : ""} (1 tx per payment)`;
+      progress(`${name}: ${bodies.length} payments`);
       const naive = await startChild(
         [
           ...profileFlags,
           path.join(ROOT, "benchmarks/relayer.ts"),
           "--naive",
           mode,
+          kind,
           rpcUrl,
-          deployment.ledger,
+          kind === "fx" ? deployment.fx : deployment.ledger,
           key,
           String(chainId),
         ],
@@ -627,18 +781,19 @@ async function main(): Promise<void> {
         /listening on (http:\/\/\S+)/,
       );
       const result = await load(
-        `naive ${mode} (1 tx per payment)`,
+        name,
         naive.match[1] as string,
-        naiveBodies[mode],
+        bodies,
         client,
         { relayer: naive.child.pid, node: node.child.pid },
+        { kind },
       );
       await stopChild(naive.child);
       progress(JSON.stringify(result));
       return result;
     };
-    const sequentialResult = await runNaive("sequential", sequentialKey);
-    const pipelinedResult = await runNaive("pipelined", pipelinedKey);
+    const sequentialResult = await runNaive("sequential", sequentialKey, naiveBodies.sequential);
+    const pipelinedResult = await runNaive("pipelined", pipelinedKey, naiveBodies.pipelined);
 
     const runOurs = async (
       name: string,
@@ -646,12 +801,13 @@ async function main(): Promise<void> {
       keys: Hex[],
       bodies: string[],
       steady?: { ratePerSecond: number; warmup: string[]; maxInFlight?: number },
+      kind: RequestKind = "payment",
     ): Promise<RunResult> => {
       const ratePerSecond = steady?.ratePerSecond;
       progress(`${name}: ${bodies.length} payments`);
       const config: RelayerConfigInput = {
         instanceId: "benchmark",
-        chain: { rpcUrl, chainId, ledger: deployment.ledger, ...OUR_CONFIG.chain },
+        chain: { rpcUrl, chainId, ledger: deployment.ledger, fx: deployment.fx, ...OUR_CONFIG.chain },
         store: {
           kind: "sqlite",
           sqlitePath: path.join(dir, `${name.replace(/\W+/g, "_")}.db`),
@@ -689,7 +845,12 @@ async function main(): Promise<void> {
         steady === undefined ? bodies : [...steady.warmup, ...bodies],
         client,
         { relayer: ours.child.pid, node: node.child.pid },
-        ratePerSecond === undefined ? undefined : { ratePerSecond, warmup: steady?.warmup.length ?? 0 },
+        {
+          kind,
+          ...(ratePerSecond === undefined
+            ? {}
+            : { steady: { ratePerSecond, warmup: steady?.warmup.length ?? 0 } }),
+        },
       );
       await stopChild(ours.child);
       progress(JSON.stringify(result));
@@ -714,6 +875,20 @@ async function main(): Promise<void> {
       steadyBodies,
       { ratePerSecond: steadyRate, warmup: warmupBodies },
     );
+    // Cross-currency, after the same-currency runs and before the node changes how it mines: the faster naive
+    // mode of the same-currency runs, one settleFxPayments transaction per payment, next to ours saturated.
+    const naiveMode =
+      pipelinedResult.paymentsPerSecond >= sequentialResult.paymentsPerSecond ? "pipelined" : "sequential";
+    const naiveFxResult = await runNaive(naiveMode, naiveFxKey, naiveFxBodies, "fx");
+    const fxResult = await runOurs(
+      "ours (batched), cross-currency",
+      ROOT,
+      ourKeys,
+      ourFxBodies,
+      undefined,
+      "fx",
+    );
+    const fxSpeedup = fxResult.paymentsPerSecond / naiveFxResult.paymentsPerSecond;
     let timed:
       | { result: RunResult; ratePerSecond: number; capacityPerSecond: number; maxInFlight: number }
       | undefined;
@@ -723,9 +898,11 @@ async function main(): Promise<void> {
         (Number(gasLimit) / steadyResult.gasPerPayment) * (1000 / BLOCK_MS),
       );
       const ratePerSecond = Math.min(steadyRate, Math.floor(CHAIN_LOAD * capacityPerSecond));
-      // Inclusion waits for the next block, not for the transaction before: let a batch go out every window
-      // of a block interval, and one more, across the wallets.
-      const maxInFlight = Math.ceil((BLOCK_MS / OUR_CONFIG.batch.windowMs + 1) / ourKeys.length);
+      // Inclusion waits for the next block, not for the transaction before: a transaction holds its slot for up
+      // to a block interval (a quarter longer under load, as measured here) and a poll. Let a batch go out every
+      // window of that, and one more, across the wallets, as docs/relayer.md advises.
+      const slotMs = LATE_BLOCKS * BLOCK_MS + OUR_CONFIG.chain.pollIntervalMs;
+      const maxInFlight = Math.ceil((slotMs / OUR_CONFIG.batch.windowMs + 1) / ourKeys.length);
       progress(
         `the node now mines a block every ${BLOCK_MS} ms (${gasLimit} gas: ${capacityPerSecond} payments/s)`,
       );
@@ -743,10 +920,7 @@ async function main(): Promise<void> {
 
     const blockMs = ourResult.meanBlockIntervalMs;
     const latencyTargetMs = Math.round(OUR_CONFIG.batch.windowMs + 2 * blockMs);
-    const naiveResult =
-      pipelinedResult.paymentsPerSecond >= sequentialResult.paymentsPerSecond
-        ? pipelinedResult
-        : sequentialResult;
+    const naiveResult = naiveMode === "pipelined" ? pipelinedResult : sequentialResult;
     const speedup = ourResult.paymentsPerSecond / naiveResult.paymentsPerSecond;
     const rows = [
       sequentialResult,
@@ -755,6 +929,8 @@ async function main(): Promise<void> {
       ourResult,
       steadyResult,
       ...(timed ? [timed.result] : []),
+      naiveFxResult,
+      fxResult,
     ].map((r) => ({
       relayer: r.relayer,
       payments: r.payments,
@@ -781,6 +957,9 @@ async function main(): Promise<void> {
     console.log(
       `automine at ${steadyRate}/s offered: our p99 ${steadyResult.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(steadyBlockMs)} ms each) = ${steadyTargetMs} ms`,
     );
+    console.log(
+      `cross-currency: ${fxSpeedup.toFixed(1)}× the naive ${naiveMode} relayer (${fxResult.paymentsPerSecond}/s against ${naiveFxResult.paymentsPerSecond}/s)`,
+    );
     const timedBlockMs = timed?.result.meanBlockIntervalMs;
     const timedTargetMs = timedBlockMs && Math.round(OUR_CONFIG.batch.windowMs + 2 * timedBlockMs);
     if (timed !== undefined)
@@ -793,7 +972,7 @@ async function main(): Promise<void> {
       `${JSON.stringify(
         {
           description:
-            "End-to-end payments/s (first POST to last settled seen) and accept-to-settled latency, ours (saturated, and at a steady 10x the faster naive relayer's rate after a warm-up: `atTenTimesNaive`) and two naive relayers (one settlePayments transaction per payment: sequential, reading each receipt before the next send; pipelined, signing ahead and reading receipts alongside sends in nonce order), against one local `hardhat node` (automine), load generator with 64 requests in flight, all on this machine. `speedup` is against the faster of the two naive relayers in the run (`speedupOver`). `intervalMining`: ours again, steady, after the node switched to a block every `blockMs`, at 10x naive or a quarter of the chain's gas capacity, whichever is lower, with enough transactions in flight for a batch every window of a block interval.",
+            "End-to-end payments/s (first POST to last settled seen) and accept-to-settled latency, ours (saturated, and at a steady 10x the faster naive relayer's rate after a warm-up: `atTenTimesNaive`) and two naive relayers (one settlePayments transaction per payment: sequential, reading each receipt before the next send; pipelined, signing ahead and reading receipts alongside sends in nonce order), against one local `hardhat node` (automine), load generator with 64 requests in flight, all on this machine. `speedup` is against the faster of the two naive relayers in the run (`speedupOver`). `intervalMining`: ours again, steady, after the node switched to a block every `blockMs`, at 10x naive or a quarter of the chain's gas capacity, whichever is lower, with enough transactions in flight for a batch every window of a block interval. `crossCurrency`: cross-currency payments (CNY to HKD at an FX provider's quote), ours saturated against the faster naive mode sending one settleFxPayments transaction per payment.",
           measuredAt: new Date().toISOString(),
           node: process.version,
           cpu: cpus()[0]?.model ?? "unknown",
@@ -805,6 +984,8 @@ async function main(): Promise<void> {
             ourResult,
             steadyResult,
             ...(timed ? [timed.result] : []),
+            naiveFxResult,
+            fxResult,
           ],
           speedupOver: naiveResult.relayer,
           speedup: Number(speedup.toFixed(1)),
@@ -816,6 +997,13 @@ async function main(): Promise<void> {
             latencyP99Ms: steadyResult.latencyP99Ms,
             latencyTargetMs: steadyTargetMs,
             meanBlockIntervalMs: Math.round(steadyBlockMs),
+          },
+          crossCurrency: {
+            speedupOver: naiveFxResult.relayer,
+            speedup: Number(fxSpeedup.toFixed(1)),
+            paymentsPerSecond: fxResult.paymentsPerSecond,
+            latencyP99Ms: fxResult.latencyP99Ms,
+            gasPerPayment: fxResult.gasPerPayment,
           },
           ...(timed === undefined
             ? {}
@@ -845,10 +1033,17 @@ async function main(): Promise<void> {
 
 const naiveIndex = process.argv.indexOf("--naive");
 if (naiveIndex >= 0) {
-  const [mode, rpcUrl, ledger, key, chainId] = process.argv.slice(naiveIndex + 1);
+  const [mode, kind, rpcUrl, target, key, chainId] = process.argv.slice(naiveIndex + 1);
   // Exit normally when stopped, so a CPU profile (--cpu-prof) is written.
   process.once("SIGTERM", () => process.exit(0));
-  await runNaiveRelayer(mode as NaiveMode, rpcUrl as string, ledger as Address, key as Hex, Number(chainId));
+  await runNaiveRelayer(
+    mode as NaiveMode,
+    kind as RequestKind,
+    rpcUrl as string,
+    target as Address,
+    key as Hex,
+    Number(chainId),
+  );
 } else {
   await main();
 }
