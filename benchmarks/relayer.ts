@@ -311,6 +311,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Children still running: a run that fails stops them on its way out, so none outlives the benchmark. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** Starts a child and resolves with it once a line of its output matches `ready`. */
 async function startChild(
   args: string[],
@@ -322,6 +328,8 @@ async function startChild(
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let output = "";
   let started = false;
   return new Promise((resolve, reject) => {

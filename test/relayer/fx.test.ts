@@ -364,7 +364,7 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
     expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202);
     expect(accepted.body).to.deep.equal({ id, status: "accepted" });
     const final = await client().waitForFinal("fx-payment", id, { timeoutMs: 30_000 });
-    expect(final).to.include({ id, status: "settled" });
+    expect(final, JSON.stringify(final)).to.include({ id, status: "settled" });
     expect(await crossCurrencySettled(id)).to.have.length(1);
     expect(await ledgerAs(net, net.adminA).read.balanceOf([wallet, CNY])).to.equal(
       1_000_00n - genuine.payment.payAmount,
