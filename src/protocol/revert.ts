@@ -25,7 +25,9 @@ export function decodeRevert(data: Hex): DecodedRevert | undefined {
   for (const abi of abis) {
     try {
       const { errorName, args, abiItem } = decodeErrorResult({ abi, data });
-      return { name: errorName, args, argNames: abiItem.inputs.map((input) => input.name) };
+      // viem's type says otherwise, but an error without parameters (e.g. `NetworkPaused()`) has no `args`.
+      const values = (args as readonly unknown[] | undefined) ?? [];
+      return { name: errorName, args: values, argNames: abiItem.inputs.map((input) => input.name) };
     } catch {
       // Not this contract's error; try the next ABI.
     }

@@ -18,6 +18,7 @@ import { Broadcaster } from "./engine/broadcaster.ts";
 import { createFeeSource } from "./engine/feeSource.ts";
 import { fillNonceGap } from "./engine/fillNonceGap.ts";
 import { NonceManager } from "./engine/nonceManager.ts";
+import { relayingProblem } from "./engine/relayingProblem.ts";
 import { Submitter } from "./engine/submitter.ts";
 import { Tracker } from "./engine/tracker.ts";
 import { WalletLeases } from "./engine/walletLeases.ts";
@@ -72,14 +73,9 @@ const VERSION = "0.1.0";
 /** The bank every wallet relays for; refuses wallets of no bank, or of different banks. */
 async function relayerBankOf(
   client: PublicClient,
-  ledger: Address,
+  registry: Address,
   wallets: readonly HotWallet[],
 ): Promise<number> {
-  const registry = await client.readContract({
-    address: ledger,
-    abi: settlementLedgerAbi,
-    functionName: "registry",
-  });
   const banks = await Promise.all(
     wallets.map((wallet) =>
       client.readContract({
@@ -113,7 +109,7 @@ async function relayerBankOf(
 async function startFx(
   config: RelayerConfig,
   client: PublicClient,
-  ledgerAddress: Address,
+  registry: Address,
   chainId: number,
   bankId: number,
   env: NodeJS.ProcessEnv,
@@ -129,9 +125,6 @@ async function startFx(
   if (code === undefined || code === "0x") {
     throw new RelayerError("FX_NOT_FOUND", `No contract at chain.fx ${address} on chain ${chainId}.`);
   }
-  const registry = await retryTransient(() =>
-    client.readContract({ address: ledgerAddress, abi: settlementLedgerAbi, functionName: "registry" }),
-  );
   const domain = fxDomain(chainId, address);
   const result = {
     address,
@@ -190,7 +183,10 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   if (code === undefined || code === "0x") {
     throw new RelayerError("LEDGER_NOT_FOUND", `No contract at ${ledgerAddress} on chain ${chainId}.`);
   }
-  const bankId = await retryTransient(() => relayerBankOf(client, ledgerAddress, wallets));
+  const registry = await retryTransient(() =>
+    client.readContract({ address: ledgerAddress, abi: settlementLedgerAbi, functionName: "registry" }),
+  );
+  const bankId = await retryTransient(() => relayerBankOf(client, registry, wallets));
 
   const webhookClients = new Set(
     config.api.clients.filter((client) => client.webhookUrl).map((client) => client.id),
@@ -216,9 +212,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   const fees = createFeeSource(client, config.fees, config.chain.pollIntervalMs);
 
   const fx =
-    config.chain.fx === undefined
-      ? undefined
-      : await startFx(config, client, ledgerAddress, chainId, bankId, env);
+    config.chain.fx === undefined ? undefined : await startFx(config, client, registry, chainId, bankId, env);
 
   // The broadcaster and leases call back into the tracker and submitter built below; they only do so once
   // everything is started.
@@ -273,6 +267,7 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     onDequeued: () => {
       admission.dequeued();
     },
+    relayingProblem: (wallet) => relayingProblem(client, registry, bankId, wallet),
   });
   const admission = new Admission({
     maxQueued: config.api.maxQueued,

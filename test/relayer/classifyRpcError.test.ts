@@ -87,6 +87,10 @@ describe("classifyRpcError", function () {
       ["Transaction requires at least 21000 gas but got 20000", "intrinsicGasTooLow"],
       ["INTRINSIC_GAS_EXCEEDS_GAS_LIMIT", "intrinsicGasTooLow"],
       ["execution reverted", "reverted"],
+      [
+        "Gas estimation failed: an internal call runs out of gas regardless of the transaction's gas limit, so no reliable estimate exists. Set an explicit gas limit for the transaction, or set the network's gasEstimationMode to 'topLevelSuccess' to only require the top-level call to succeed.",
+        "reverted",
+      ],
       ["the method eth_frobnicate does not exist", "unknown"],
     ];
     for (const [message, expected] of cases) {
@@ -192,6 +196,30 @@ describe("classifyRpcError", function () {
         intrinsic: "intrinsicGasTooLow",
         baseFee: "feeTooLow",
       });
+    });
+
+    it("Hardhat's EDR refusing to estimate a call in which an inner call runs out of gas: reverted", async function () {
+      const client = createPublicClient({ transport: custom(edr.provider) });
+      const funder = first(await edr.viem.getWalletClients());
+      const deploy = async (runtime: string): Promise<Hex> => {
+        const length = (runtime.length / 2).toString(16).padStart(2, "0");
+        // CODECOPY(0, 9, length), RETURN(0, length): the 9 bytes before the runtime.
+        const hash = await funder.deployContract({
+          abi: [],
+          bytecode: `0x60${length}8060095f395ff3${runtime}`,
+        });
+        return (await client.waitForTransactionReceipt({ hash })).contractAddress as Hex;
+      };
+      // A contract that loops forever, and one that calls it with 10,000 gas and succeeds whatever it answers.
+      const spinner = await deploy("5b5f56"); // JUMPDEST PUSH0 JUMP
+      // STATICCALL(10000, spinner, 0, 0, 0, 0), POP, STOP
+      const caller = await deploy(`5f5f5f5f73${spinner.slice(2)}612710fa5000`);
+      const refusal = await client.estimateGas({ to: caller }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refusal, "EDR refuses the estimate").not.to.equal(undefined);
+      expect(classifyRpcError(refusal)).to.equal("reverted");
     });
 
     it("Anvil", async function () {

@@ -20,7 +20,7 @@ export type RpcErrorClass =
   | "gasLimitTooHigh"
   /** The gas limit is below the intrinsic cost or the EIP-7623 calldata floor. */
   | "intrinsicGasTooLow"
-  /** Execution reverted (eth_call, eth_estimateGas). */
+  /** Execution reverted (eth_call, eth_estimateGas), or the node refuses an estimate for how it executes. */
   | "reverted"
   /** No answer in time: the call may or may not have taken effect. */
   | "timeout"
@@ -127,7 +127,16 @@ const WORDINGS: readonly (readonly [RpcErrorClass, readonly string[]])[] = [
       "gas floor",
     ],
   ],
-  ["reverted", ["execution reverted", "reverted", "revert"]],
+  [
+    "reverted",
+    [
+      "execution reverted",
+      "reverted",
+      "revert",
+      // hardhat/EDR eth_estimateGas: "an internal call runs out of gas regardless of the transaction's gas limit"
+      "internal call runs out of gas",
+    ],
+  ],
   ["rateLimited", ["rate limit", "too many requests", "http status 429"]],
   ["timeout", ["timed out", "timeout", "took too long"]],
   [

@@ -39,6 +39,11 @@ export interface SubmitterDeps {
   logger: RelayerLogger;
   /** Called after requests left the queue for a transaction (or failed before one). */
   onDequeued?: () => void;
+  /**
+   * What would make the contracts refuse any batch of `wallet` now (`relayingProblem`), asked before a request
+   * the node refuses to estimate is failed alone.
+   */
+  relayingProblem?: (wallet: Address) => Promise<string | undefined>;
 }
 
 /** A promise and the function that resolves it. */
@@ -242,7 +247,7 @@ export class Submitter {
           return plan;
         },
       );
-      if (failed > 0) logger.info({ failed }, "expired requests failed before submission");
+      if (failed > 0) logger.info({ failed }, "requests failed before submission");
       if (failed > 0 || signed !== undefined) this.#deps.onDequeued?.();
       if (transactionId === undefined || signed === undefined) return { sent: false, waitMs: notDue };
       this.lastError = undefined;
@@ -265,9 +270,13 @@ export class Submitter {
     }
   }
 
-  /** Decides a batch from claimed requests: drops the expired, sizes it to the gas cap and signs it. */
+  /**
+   * Decides a batch from claimed requests: drops the expired, sizes it to the gas cap and signs it. A batch over
+   * the cap, or one the node refuses to estimate for something in it, is halved until it goes or the request at
+   * fault is alone, which fails (`GasCapExceeded`, `EstimateRefused`) so the rest of the queue can go.
+   */
   async #plan(wallet: HotWallet, claimed: StoredRequest[]): Promise<BatchPlan> {
-    const { config } = this.#deps;
+    const { config, logger } = this.#deps;
     const nowSeconds = BigInt(Math.floor(Date.now() / 1000));
     const fail = claimed
       .filter((request) => request.deadline < nowSeconds)
@@ -281,16 +290,33 @@ export class Submitter {
       const data = batchCalldata(batch);
       const useBudget =
         config.batch.gasLimit === "budget" && isBudgetable(batch) && batch.every((r) => r.attempts === 0);
-      const gas = useBudget
-        ? batchGasLimit(batchGasBudget(batch, config.batch), data, 0, cap)
-        : batchGasLimit(
-            await this.#estimate(wallet.address, targetOf(config, first.kind), data),
-            data,
-            config.batch.gasMarginPercent,
-            cap,
-          );
+      let gas: bigint | undefined;
+      let refused: string | undefined;
+      if (useBudget) {
+        gas = batchGasLimit(batchGasBudget(batch, config.batch), data, 0, cap);
+      } else {
+        const estimate = await this.#estimate(wallet.address, targetOf(config, first.kind), data);
+        if (typeof estimate === "bigint") {
+          gas = batchGasLimit(estimate, data, config.batch.gasMarginPercent, cap);
+        } else {
+          refused = estimate.refused;
+        }
+      }
       if (gas === undefined) {
-        if (batch.length === 1) return { fail: [...fail, { id: first.id, reason: "GasCapExceeded" }] };
+        if (batch.length === 1) {
+          if (refused !== undefined) {
+            // Without revert data a refusal of every batch (a paused network, a removed key) looks the same.
+            const problem = await this.#deps.relayingProblem?.(wallet.address);
+            if (problem !== undefined)
+              throw new RelayerError("BATCH_REFUSED", `The ledger refuses the batch: ${problem}`);
+            logger.warn(
+              { id: first.id, error: refused },
+              "the node refuses to estimate a request: failing it",
+            );
+          }
+          const reason = refused === undefined ? "GasCapExceeded" : "EstimateRefused";
+          return { fail: [...fail, { id: first.id, reason }] };
+        }
         batch = batch.slice(0, Math.ceil(batch.length / 2));
         continue;
       }
@@ -321,13 +347,24 @@ export class Submitter {
     }
   }
 
-  /** eth_estimateGas of the batch from the wallet; a revert (the contract refusing the caller) is an error. */
-  async #estimate(wallet: Address, to: Address, data: Hex): Promise<bigint> {
+  /**
+   * eth_estimateGas of the batch from the wallet. A refusal of the batch as a whole is an error: one of the
+   * contracts' custom errors (they refuse a bad item by event, so such a revert is about the caller or the
+   * network, e.g. UnauthorizedRelayer or NetworkPaused), or a failure that is no revert (a timeout, a lost
+   * connection: it says nothing of the requests). Any other refusal (a revert without a custom error, EDR's
+   * inner call out of gas) comes from something in the batch, and is returned with the node's words.
+   */
+  async #estimate(wallet: Address, to: Address, data: Hex): Promise<bigint | { refused: string }> {
     try {
       return await this.#deps.client.estimateGas({ account: wallet, to, data });
     } catch (error) {
-      const decoded =
-        classifyRpcError(error) === "reverted" ? decodeRevert(revertData(error) ?? "0x") : undefined;
+      const reverted = classifyRpcError(error) === "reverted";
+      const decoded = reverted ? decodeRevert(revertData(error) ?? "0x") : undefined;
+      // decodeRevert also knows Solidity's Error(string) and Panic(uint256), which the contracts do not use to
+      // refuse a caller.
+      if (reverted && (decoded === undefined || decoded.name === "Error" || decoded.name === "Panic")) {
+        return { refused: rpcErrorMessage(error) };
+      }
       throw new RelayerError(
         "BATCH_REFUSED",
         decoded === undefined
