@@ -151,11 +151,8 @@ describe("relayer under JSON-RPC faults", function () {
   }> {
     const [quoteKey] = (await relayerKeys(net, 1, providerAdmin(net))) as [Hex];
     const { address: merchant } = await hkdMerchant(net);
-    const now = BigInt(Math.floor(Date.now() / 1000));
     const quotes = await Promise.all(
-      [0, 1].map(() =>
-        signQuote(net, quoteKey, { maxToAmount: 100_000_00n, validFrom: now - 60n, expiry: now + 600n }),
-      ),
+      [0, 1].map(() => signQuote(net, quoteKey, { maxToAmount: 100_000_00n }, 600)),
     );
     const signed: { body: WireSignedFxPayment; id: Hex; payment: FxPayment }[] = [];
     for (let start = 0; start < count; start += 25) {

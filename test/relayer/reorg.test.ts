@@ -97,11 +97,7 @@ describe("relayer across a reorg (Anvil, evm_snapshot/evm_revert)", function () 
     const fxPayers = [await customer(net, 1_000_00n), await customer(net, 1_000_00n)];
     const merchantBefore = await ledgerAs(net, net.adminB).read.balanceOf([net.merchant, CNY]);
     const fxMerchantBefore = await ledgerAs(net, net.adminB).read.balanceOf([fxMerchant, HKD]);
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const { quote, quoteSignature } = await signQuote(net, quoteKey, {
-      validFrom: now - 60n,
-      expiry: now + 600n,
-    });
+    const { quote, quoteSignature } = await signQuote(net, quoteKey, {}, 600);
     const snapshot = (await rpc("evm_snapshot")) as Hex;
 
     const signed = await Promise.all(

@@ -58,7 +58,10 @@ export async function hkdMerchant(net: TestNetwork): Promise<{ key: Hex; address
 
 /**
  * A CNY→HKD quote of Gamma at 1.0850 signed by `key` (a relayer key of Gamma, or an impostor's), valid from a
- * minute ago for two minutes unless `changes` say otherwise.
+ * minute ago for `validitySeconds` more unless `changes` say otherwise, by both the wall clock (intake's) and
+ * the chain's.
+ * The two part in tests: automine moves the chain a second a block, and an in-process network made late in a
+ * long mocha run starts its clock at the run's start, minutes behind.
  *
  * @example
  * const { quote, quoteSignature } = await signQuote(net, quoteKey, { maxToAmount: 5_000_00n });
@@ -67,16 +70,18 @@ export async function signQuote(
   net: TestNetwork,
   key: Hex,
   changes: Partial<FxQuote> = {},
+  validitySeconds = 120,
 ): Promise<{ quote: FxQuote; quoteSignature: Hex }> {
   const now = BigInt(Math.floor(Date.now() / 1000));
+  const { timestamp } = await net.publicClient.getBlock();
   const quote: FxQuote = {
     provider: providerBank(net),
     fromCurrency: CNY,
     toCurrency: HKD,
     rate: rateFromDecimal("1.0850", CNY, HKD),
     maxToAmount: 5_000_00n,
-    validFrom: now - 60n,
-    expiry: now + 120n,
+    validFrom: (now < timestamp ? now : timestamp) - 60n,
+    expiry: (now > timestamp ? now : timestamp) + BigInt(validitySeconds),
     quoteId: keccak256(stringToHex(`test-${now}-${Math.random()}`)),
     ...changes,
   };
