@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { isAddressEqual, parseAbi, type Address, type Hex } from "viem";
+import { isAddressEqual, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 import {
@@ -15,7 +15,7 @@ import {
 } from "../../src/protocol/index.ts";
 import { RelayerClient } from "../../src/client/index.ts";
 import type { Relayer } from "../../src/relayer/relayer.ts";
-import { deployOwnedSmartAccount } from "../helpers/smartAccount.ts";
+import { erc1271Abi } from "../helpers/smartAccount.ts";
 import {
   CNY,
   fxDomainOf,
@@ -29,20 +29,16 @@ import {
 } from "./helpers/fx.ts";
 import { call } from "./helpers/http.ts";
 import {
-  confirm,
   customer,
   deployTestNetwork,
-  funder,
   ledgerAs,
   relayerKeys,
   type TestNetwork,
+  smartAccountCustomer,
 } from "./helpers/network.ts";
 import { API_KEY, edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
 const MAX_TO_AMOUNT = 5_000_00n;
-const erc1271Abi = parseAbi([
-  "function isValidSignature(bytes32 digest, bytes signature) view returns (bytes4)",
-]);
 const ERC1271_MAGIC = "0x1626ba7e";
 
 /**
@@ -242,17 +238,6 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
     expect(unknown.body.error).to.include({ code: "INVALID_QUERY" });
   });
 
-  /** A smart account (ERC-1271) of a new owner key, holding `balance` CNY at Alpha. */
-  const smartAccountPayer = async (balance: bigint): Promise<{ ownerKey: Hex; wallet: Address }> => {
-    const ownerKey = generatePrivateKey();
-    const wallet = await deployOwnedSmartAccount(
-      funder(net),
-      net.publicClient,
-      privateKeyToAccount(ownerKey).address,
-    );
-    await confirm(net, ledgerAs(net, net.adminA).write.issueDeposits([wallet, CNY, balance]));
-    return { ownerKey, wallet };
-  };
   /** Whether `wallet` itself accepts `signature` for `digest`: the premise of each case below. */
   const walletAccepts = async (wallet: Address, digest: Hex, signature: Hex) =>
     (await net.publicClient.readContract({
@@ -273,7 +258,7 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
     ).filter((event) => event.args.paymentId?.toLowerCase() === id.toLowerCase());
 
   it("settles a smart-account (ERC-1271) payer's cross-currency payment, signed by its wallet's owner key", async function () {
-    const { ownerKey, wallet } = await smartAccountPayer(1_000_00n);
+    const { ownerKey, wallet } = await smartAccountCustomer(net, 1_000_00n);
     const ledger = ledgerAs(net, net.adminA);
     const merchantBefore = await ledger.read.balanceOf([merchant, HKD]);
 
@@ -311,7 +296,7 @@ describe("relayer cross-currency payments (Hardhat, EDR)", function () {
   });
 
   it("refuses a smart account's cross-currency payment its wallet does not accept, storing nothing", async function () {
-    const { ownerKey, wallet } = await smartAccountPayer(1_000_00n);
+    const { ownerKey, wallet } = await smartAccountCustomer(net, 1_000_00n);
     const { quote, quoteSignature } = await quoteSignedBy(quoteKey);
     const genuine = await signFxPayment(net, ownerKey, quote, quoteSignature, {
       payee: merchant,

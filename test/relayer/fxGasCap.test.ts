@@ -4,18 +4,17 @@ import {
   decodeFunctionData,
   encodeFunctionData,
   isAddressEqual,
-  parseAbi,
   type Address,
   type Hex,
   type Transaction,
   type TransactionReceipt,
   type Transport,
 } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 
 import { ERC1271_GAS, fxSettlementAbi, type FxPayment, type FxQuote } from "../../src/protocol/index.ts";
 import type { Relayer } from "../../src/relayer/relayer.ts";
-import { deployOwnedSmartAccount } from "../helpers/smartAccount.ts";
+import { erc1271Abi } from "../helpers/smartAccount.ts";
 import {
   CNY,
   expectFxSettledOnce,
@@ -30,13 +29,12 @@ import {
 } from "./helpers/fx.ts";
 import { call, waitForFinal, type Answer } from "./helpers/http.ts";
 import {
-  confirm,
   deployTestNetwork,
   first,
-  funder,
   ledgerAs,
   relayerKeys,
   type TestNetwork,
+  smartAccountCustomer,
 } from "./helpers/network.ts";
 import { startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
@@ -48,28 +46,6 @@ const MARGIN_PERCENT = 20n;
 const GREEDY_SPINS = 7_000;
 /** Spins that use about 240,000 gas: more than FxSettlement allows, so on chain its check always fails. */
 const OVER_ALLOWANCE_SPINS = 9_000;
-
-const erc1271Abi = parseAbi([
-  "function isValidSignature(bytes32 digest, bytes signature) view returns (bytes4)",
-]);
-
-/**
- * Init code of a smart account whose ERC-1271 check spins `spins` times (26 gas each), then answers whatever
- * `verifier` (an OwnedSmartAccount) answers, so its owner's signature is still what makes a payment good.
- * Bytecode, so the test needs no contract of its own.
- */
-function greedyWalletInitCode(verifier: Address, spins: number): Hex {
-  const runtime = [
-    `61${spins.toString(16).padStart(4, "0")}`, // PUSH2 spins
-    "5b600190038060035750", // 3: JUMPDEST PUSH1 1 SWAP1 SUB DUP1 PUSH1 3 JUMPI (back while non-zero), POP
-    "365f5f37", // CALLDATACOPY(0, 0, CALLDATASIZE)
-    `5f5f365f73${verifier.slice(2)}5afa50`, // STATICCALL(GAS, verifier, 0, CALLDATASIZE, 0, 0), POP
-    "3d5f5f3e3d5ff3", // RETURNDATACOPY(0, 0, RETURNDATASIZE), RETURN(0, RETURNDATASIZE)
-  ].join("");
-  const length = (runtime.length / 2).toString(16).padStart(2, "0");
-  // CODECOPY(0, 9, length), RETURN(0, length): the 9 bytes before the runtime.
-  return `0x60${length}8060095f395ff3${runtime}`;
-}
 
 /** A quote of Gamma and its signature. */
 interface SignedQuote {
@@ -110,29 +86,6 @@ describe("relayer cross-currency batches of smart-account payers against the gas
   });
 
   /**
-   * A smart account of a new owner key holding `DEPOSIT` CNY at Alpha: an OwnedSmartAccount (as in fx.test.ts),
-   * or, given `spins`, a greedy wallet in front of one.
-   */
-  async function smartAccountPayer(spins?: number): Promise<{ ownerKey: Hex; wallet: Address }> {
-    const ownerKey = generatePrivateKey();
-    const owned = await deployOwnedSmartAccount(
-      funder(net),
-      net.publicClient,
-      privateKeyToAccount(ownerKey).address,
-    );
-    let wallet = owned;
-    if (spins !== undefined) {
-      const hash = await funder(net).deployContract({
-        abi: [],
-        bytecode: greedyWalletInitCode(owned, spins),
-      });
-      wallet = (await net.publicClient.waitForTransactionReceipt({ hash })).contractAddress as Address;
-    }
-    await confirm(net, ledgerAs(net, net.adminA).write.issueDeposits([wallet, CNY, DEPOSIT]));
-    return { ownerKey, wallet };
-  }
-
-  /**
    * `count` payments to `merchant` at `quote`, each from a new smart account (greedy with `spinsOf(i)` spins if
    * that is defined), of distinct amounts and so distinct QR hashes.
    */
@@ -144,7 +97,7 @@ describe("relayer cross-currency batches of smart-account payers against the gas
   ): Promise<FxItem[]> {
     const items: FxItem[] = [];
     for (let i = 0; i < count; i++) {
-      const { ownerKey, wallet } = await smartAccountPayer(spinsOf(i));
+      const { ownerKey, wallet } = await smartAccountCustomer(net, DEPOSIT, spinsOf(i));
       const { body, id, payment } = await signFxPayment(net, ownerKey, quote.quote, quote.quoteSignature, {
         payee: merchant,
         receiveAmount: 100_00n + BigInt(i),

@@ -33,6 +33,7 @@ import {
   createTypedDataHasher,
   type TypedDataHasher,
 } from "../../../src/relayer/validation/typedDataHasher.ts";
+import { deployOwnedSmartAccount, spinningWalletInitCode } from "../../helpers/smartAccount.ts";
 
 export const { CNY } = SAMPLE_CURRENCIES;
 
@@ -155,6 +156,33 @@ export async function customer(net: TestNetwork, balance: bigint): Promise<Hex> 
     ),
   );
   return key;
+}
+
+/**
+ * A new customer of bank A that is a smart account holding `balance` CNY minor units: an OwnedSmartAccount of a
+ * new owner key, or, given `spins`, a wallet whose check spins first in front of one (`spinningWalletInitCode`).
+ *
+ * @example
+ * const { ownerKey, wallet } = await smartAccountCustomer(net, 1_000_00n);
+ */
+export async function smartAccountCustomer(
+  net: TestNetwork,
+  balance: bigint,
+  spins?: number | "slot",
+): Promise<{ ownerKey: Hex; wallet: Address }> {
+  const ownerKey = generatePrivateKey();
+  const deployer = funder(net);
+  let wallet = await deployOwnedSmartAccount(
+    deployer,
+    net.publicClient,
+    privateKeyToAccount(ownerKey).address,
+  );
+  if (spins !== undefined) {
+    const hash = await deployer.deployContract({ abi: [], bytecode: spinningWalletInitCode(wallet, spins) });
+    wallet = (await net.publicClient.waitForTransactionReceipt({ hash })).contractAddress as Address;
+  }
+  await confirm(net, ledgerAs(net, net.adminA).write.issueDeposits([wallet, CNY, balance]));
+  return { ownerKey, wallet };
 }
 
 const turns = new WeakMap<TestNetwork, Promise<unknown>>();
