@@ -39,6 +39,7 @@ import {
   encodeFunctionData,
   getContract,
   hashTypedData,
+  hexToBytes,
   http,
   keccak256,
   parseEther,
@@ -62,7 +63,6 @@ import {
   ledgerDomain,
   ledgerTypes,
   payAmountFor,
-  quoteStructHash,
   rateFromDecimal,
   settlementLedgerAbi,
   toWireFxPayment,
@@ -78,7 +78,7 @@ import {
 } from "../src/protocol/index.ts";
 import { hashApiKey } from "../src/relayer/api/auth.ts";
 import type { RelayerConfigInput } from "../src/relayer/config.ts";
-import { createTypedDataHasher } from "../src/relayer/validation/typedDataHasher.ts";
+import { createFxTypedDataHasher, createTypedDataHasher } from "../src/relayer/validation/typedDataHasher.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 /** With QRSETTLE_BENCH_PROFILE_DIR set, every relayer process writes a CPU profile there. */
@@ -647,10 +647,10 @@ async function main(): Promise<void> {
     );
     const hasher = await createTypedDataHasher(domain);
     const fxDomainOf = fxDomain(chainId, deployment.fx);
+    const fxHasher = await createFxTypedDataHasher(fxDomainOf);
     const rate = rateFromDecimal("1.0850", CNY, HKD);
-    const signDigest = (digest: Uint8Array | Hex, key: Hex): Hex => {
-      const bytes = typeof digest === "string" ? Buffer.from(digest.slice(2), "hex") : digest;
-      const { signature, recoveryId } = secp256k1.signRecoverable(bytes, Buffer.from(key.slice(2), "hex"));
+    const signDigest = (digest: Uint8Array, key: Hex): Hex => {
+      const { signature, recoveryId } = secp256k1.signRecoverable(digest, Buffer.from(key.slice(2), "hex"));
       return `0x${Buffer.from(signature).toString("hex")}${(27 + recoveryId).toString(16)}`;
     };
     /** A quote of Gamma for `maxToAmount` HKD, valid from a minute ago for two hours, and its signature. */
@@ -673,8 +673,8 @@ async function main(): Promise<void> {
         message: quote,
       });
       return {
-        signed: { quote: toWireFxQuote(quote), quoteSignature: signDigest(digest, quoteKey) },
-        hash: quoteStructHash(quote),
+        signed: { quote: toWireFxQuote(quote), quoteSignature: signDigest(hexToBytes(digest), quoteKey) },
+        hash: fxHasher.quote(quote),
       };
     };
     /**
@@ -717,16 +717,10 @@ async function main(): Promise<void> {
               nonce: BigInt(nonce),
               deadline,
             };
-            const digest = hashTypedData({
-              domain: fxDomainOf,
-              types: fxTypes,
-              primaryType: "FxPayment",
-              message: payment,
-            });
             const signed: WireSignedFxPayment = {
               ...quote.signed,
               payment: toWireFxPayment(payment),
-              signature: signDigest(digest, key),
+              signature: signDigest(fxHasher.payment(payment).digest, key),
             };
             bodies.push(JSON.stringify(signed));
             continue;

@@ -1,5 +1,6 @@
 import { hexToString, type Hex } from "viem";
 
+import { BANK_STATUSES } from "../protocol/types.ts";
 import type { AuditedDeployment } from "./verifyDeployment.ts";
 import type { CheckResult, Finding } from "./findings.ts";
 import type { IndexSummary } from "./indexer.ts";
@@ -52,8 +53,6 @@ export interface AuditReport {
   stats: ReconcileStats;
 }
 
-const STATUS_NAMES = ["None", "Active", "Suspended"] as const;
-
 /**
  * Assembles the report from an indexing run and a reconciliation.
  *
@@ -97,7 +96,7 @@ export function buildAuditReport(input: {
         id: bank.id,
         bic: bicText(bank.bic),
         name: bank.name,
-        status: STATUS_NAMES[bank.status] ?? "None",
+        status: BANK_STATUSES[bank.status] ?? "None",
       })),
     currencies: [...totals.currencies.values()]
       .sort((a, b) => a.currency - b.currency)

@@ -42,3 +42,6 @@ export interface SignedPayment {
   /** Set for smart-account payers, whose signature the ledger checks with ERC-1271. */
   smartAccount?: boolean;
 }
+
+/** `BankStatus` of `IBankRegistry`, indexed by its value as the registry returns it. */
+export const BANK_STATUSES = ["None", "Active", "Suspended"] as const;

@@ -1,9 +1,7 @@
 import type { Address, PublicClient } from "viem";
 
 import { bankRegistryAbi } from "../../protocol/generated/abi.ts";
-
-/** `BankStatus.Active` in `IBankRegistry`. */
-const BANK_ACTIVE = 1;
+import { BANK_STATUSES } from "../../protocol/types.ts";
 
 /**
  * What would make the contracts refuse every batch `wallet` sends for `bankId` right now, read fresh from the
@@ -28,6 +26,6 @@ export async function relayingProblem(
   ]);
   if (paused) return "NetworkPaused()";
   if (relayerBank !== bankId) return `UnauthorizedRelayer(${wallet})`;
-  if (status !== BANK_ACTIVE) return `BankNotActive(${bankId})`;
+  if (BANK_STATUSES[status] !== "Active") return `BankNotActive(${bankId})`;
   return undefined;
 }

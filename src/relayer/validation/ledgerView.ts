@@ -2,6 +2,7 @@ import { encodeFunctionData, parseAbi, size, slice, type Address, type Hex, type
 
 import { ERC1271_GAS } from "../../protocol/batch.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
+import { BANK_STATUSES } from "../../protocol/types.ts";
 import { classifyRpcError, isAmbiguous } from "../chain/classifyRpcError.ts";
 import { calldataTokens, TX_BASE_GAS } from "../engine/gas.ts";
 
@@ -149,7 +150,7 @@ export async function createLedgerView(
       functionName: "bankStatus",
       args: [Number(bankId)],
     });
-    return status === 1;
+    return BANK_STATUSES[status] === "Active";
   });
   const bankLimits = cached(SETTINGS_TTL_MS, async (key) => {
     const [bankId, currency] = key.split(":");
