@@ -9,7 +9,9 @@
  * 64 requests in flight and polls the feed every 20 ms. Throughput: payments / (last settled seen − first
  * sent). Latency: from the `202` to the poll that saw it settled (so it includes up to 20 ms of polling); "p99
  * from POST" starts at the request instead, so it also counts any wait for room in a full queue (backpressure,
- * `api.maxQueued`) before the `202`.
+ * `api.maxQueued`) before the `202`. Every stream is a steady flow of customers who pay 50 times each, about 100
+ * of them paying at any moment: one payment in 50 is its payer's first, evenly through the stream, so the
+ * account reads intake makes for a payer it has not seen fall throughout a run (`streamLayout`).
  *
  * - naive: validates with viem (typed-data recovery), queues in memory, then sends one `settlePayments`
  *   transaction per payment without waste: nonce counted locally, fees read once, gas fixed, no receipt
@@ -95,6 +97,8 @@ const NAIVE_PAYMENTS = Number(process.env.QRSETTLE_BENCH_NAIVE_PAYMENTS ?? 1_500
 const OUR_PAYMENTS = Number(process.env.QRSETTLE_BENCH_PAYMENTS ?? 20_000);
 /** Payments of the steady run, posted at 10× the faster naive relayer's rate: the latency at the target throughput. */
 const STEADY_PAYMENTS = Number(process.env.QRSETTLE_BENCH_STEADY_PAYMENTS ?? 20_000);
+/** A fixed rate for the steady runs instead of 10× naive, to compare changes at one load (results not written). */
+const STEADY_RATE = process.env.QRSETTLE_BENCH_STEADY_RATE;
 /** Payments posted, at the same rate and not measured, before the steady run's. */
 const WARMUP_PAYMENTS = 3_000;
 /**
@@ -109,7 +113,41 @@ const PAYMENTS_PER_PAYER = 50;
 /** Sizes of the cross-currency runs, the naive relayer's and ours (saturated). */
 const NAIVE_FX_PAYMENTS = Number(process.env.QRSETTLE_BENCH_NAIVE_FX_PAYMENTS ?? 1_000);
 const FX_PAYMENTS = Number(process.env.QRSETTLE_BENCH_FX_PAYMENTS ?? 10_000);
-/** Cross-currency payments on one quote; a multiple of PAYMENTS_PER_PAYER. */
+/** Payers paying at once: each pays every this many payments of the stream. */
+const PAYERS_AT_ONCE = 100;
+
+/**
+ * The order of a stream of `count` payments from customers who pay PAYMENTS_PER_PAYER times each, as a steady
+ * flow of them arrives: PAYERS_AT_ONCE lanes, each a succession of payers, their changes staggered across the
+ * lanes, so that throughout the stream one payment in PAYMENTS_PER_PAYER is a payer's first (the one whose
+ * account intake has to read from the chain). Ordering every payer's first payment before anyone's second
+ * would put all those reads in the stream's first moments. The first payer of each lane pays fewer times.
+ *
+ * @returns `payments`: how many payments each payer makes, in the order payers are created; `order`: which
+ * payer's which payment (its nonce) comes at each position of the stream.
+ */
+function streamLayout(count: number): {
+  payments: number[];
+  order: { payer: number; nonce: number }[];
+} {
+  const lanes = Math.max(1, Math.min(PAYERS_AT_ONCE, Math.ceil(count / PAYMENTS_PER_PAYER)));
+  const payments: number[] = [];
+  const byLane = Array.from({ length: lanes }, (_, lane) => {
+    const phase = Math.floor((lane * PAYMENTS_PER_PAYER) / lanes);
+    return Array.from({ length: Math.ceil((count - lane) / lanes) }, (_, slot) => {
+      if (slot === 0 || (slot + phase) % PAYMENTS_PER_PAYER === 0) payments.push(0);
+      const payer = payments.length - 1;
+      return { payer, nonce: (payments[payer] as number)++ };
+    });
+  });
+  const order = Array.from(
+    { length: count },
+    (_, position) =>
+      byLane[position % lanes]?.[Math.floor(position / lanes)] as { payer: number; nonce: number },
+  );
+  return { payments, order };
+}
+/** About how many cross-currency payments share one quote (whole payers share one). */
 const PAYMENTS_PER_QUOTE = 1_000;
 /**
  * Our relayer runs once more after the node switches from automine to a block every `BLOCK_MS` (0: no such
@@ -678,31 +716,46 @@ async function main(): Promise<void> {
       };
     };
     /**
-     * Signed requests from count / 50 payers, interleaved as independent customers' payments arrive: same-currency
-     * payments, or cross-currency ones of HKD 1.00 and up, each 1,000 of them on one quote (as a wallet reuses
-     * a quote until it runs out) that holds twice what they receive: intake counts a payment that settled a
-     * moment ago both on chain and as still queued, so a quote sized exactly may refuse its last payments.
+     * Signed requests in the order of `streamLayout`: same-currency payments, or cross-currency ones of HKD 1.00
+     * and up, the payers' in groups of about 1,000 payments on one quote (as a wallet reuses a quote until it
+     * runs out) that holds twice what they receive: intake counts a payment that settled a moment ago both on
+     * chain and as still queued, so a quote sized exactly may refuse its last payments.
      */
     const signAll = async (count: number, kind: RequestKind = "payment"): Promise<string[]> => {
+      const { payments, order } = streamLayout(count);
       const byPayer: string[][] = [];
       const deadline = BigInt(Math.floor(Date.now() / 1000) + 7_200);
       const receiveAmount = (nonce: number) => 100n + BigInt(nonce);
-      let quote: ReturnType<typeof signQuote> | undefined;
-      for (let start = 0; start < count; start += PAYMENTS_PER_PAYER) {
+      // Consecutive payers share a quote until it covers PAYMENTS_PER_QUOTE payments.
+      const capacities: bigint[] = [];
+      let onQuote = PAYMENTS_PER_QUOTE;
+      let capacity = 0n;
+      const quoteOf = payments.map((paymentsOfPayer) => {
+        if (onQuote >= PAYMENTS_PER_QUOTE) {
+          capacities.push(0n);
+          onQuote = 0;
+          capacity = 0n;
+        }
+        onQuote += paymentsOfPayer;
+        for (let nonce = 0; nonce < paymentsOfPayer; nonce++) capacity += receiveAmount(nonce);
+        capacities[capacities.length - 1] = capacity;
+        return capacities.length - 1;
+      });
+      const quotes =
+        kind === "fx"
+          ? capacities.map((capacity, index) =>
+              signQuote(2n * capacity, `${kind} ${count} ${index} ${Date.now()}`),
+            )
+          : [];
+      for (const [index, paymentsOfPayer] of payments.entries()) {
         const key = generatePrivateKey();
         const payer = privateKeyToAccount(key).address;
         await wait(ledgerAs(adminA as Address).write.issueDeposits([payer, CNY, 1_000_000_00n]));
         const bodies: string[] = [];
         byPayer.push(bodies);
-        const payments = Math.min(PAYMENTS_PER_PAYER, count - start);
-        if (kind === "fx" && start % PAYMENTS_PER_QUOTE === 0) {
-          let capacity = 0n;
-          for (let index = start; index < Math.min(count, start + PAYMENTS_PER_QUOTE); index++)
-            capacity += receiveAmount(index % PAYMENTS_PER_PAYER);
-          quote = signQuote(2n * capacity, `${kind} ${count} ${start} ${Date.now()}`);
-        }
-        for (let nonce = 0; nonce < payments; nonce++) {
-          const qrHash = keccak256(stringToHex(`bench ${kind} ${start} ${nonce}`));
+        const quote = quotes[quoteOf[index] as number];
+        for (let nonce = 0; nonce < paymentsOfPayer; nonce++) {
+          const qrHash = keccak256(stringToHex(`bench ${kind} ${index} ${nonce}`));
           if (kind === "fx" && quote !== undefined) {
             const payment: FxPayment = {
               payer,
@@ -742,19 +795,20 @@ async function main(): Promise<void> {
           bodies.push(JSON.stringify(signed));
         }
       }
-      return Array.from({ length: PAYMENTS_PER_PAYER }, (_, nonce) =>
-        byPayer.flatMap((bodies) => bodies[nonce] ?? []),
-      ).flat();
+      return order.map(({ payer, nonce }) => byPayer[payer]?.[nonce] as string);
     };
     const naiveBodies = {
       sequential: await signAll(NAIVE_PAYMENTS),
       pipelined: await signAll(NAIVE_PAYMENTS),
     };
     const ourBodies = await signAll(OUR_PAYMENTS);
-    const steadyBodies = await signAll(STEADY_PAYMENTS);
-    const warmupBodies = await signAll(WARMUP_PAYMENTS);
-    const timedBodies = BLOCK_MS > 0 ? await signAll(STEADY_PAYMENTS) : [];
-    const timedWarmupBodies = BLOCK_MS > 0 ? await signAll(WARMUP_PAYMENTS) : [];
+    // A steady run's warm-up is the start of its stream, so the measured payments continue it seamlessly.
+    const warmedStream = async () => {
+      const stream = await signAll(WARMUP_PAYMENTS + STEADY_PAYMENTS);
+      return { warmup: stream.slice(0, WARMUP_PAYMENTS), bodies: stream.slice(WARMUP_PAYMENTS) };
+    };
+    const steadyStream = await warmedStream();
+    const timedStream = BLOCK_MS > 0 ? await warmedStream() : { warmup: [], bodies: [] };
     const baselineBodies = BASELINE_ROOT === undefined ? [] : await signAll(OUR_PAYMENTS);
     const naiveFxBodies = await signAll(NAIVE_FX_PAYMENTS, "fx");
     const ourFxBodies = await signAll(FX_PAYMENTS, "fx");
@@ -869,13 +923,13 @@ async function main(): Promise<void> {
           );
     const ourResult = await runOurs("ours (batched)", ROOT, ourKeys, ourBodies);
     const fasterNaive = Math.max(sequentialResult.paymentsPerSecond, pipelinedResult.paymentsPerSecond);
-    const steadyRate = 10 * fasterNaive;
+    const steadyRate = STEADY_RATE === undefined ? 10 * fasterNaive : Number(STEADY_RATE);
     const steadyResult = await runOurs(
       `ours at ${steadyRate}/s offered (10x naive)`,
       ROOT,
       ourKeys,
-      steadyBodies,
-      { ratePerSecond: steadyRate, warmup: warmupBodies },
+      steadyStream.bodies,
+      { ratePerSecond: steadyRate, warmup: steadyStream.warmup },
     );
     // Cross-currency, after the same-currency runs and before the node changes how it mines: the faster naive
     // mode of the same-currency runs, one settleFxPayments transaction per payment, next to ours saturated.
@@ -914,8 +968,8 @@ async function main(): Promise<void> {
         `ours at ${ratePerSecond}/s offered, ${BLOCK_MS} ms blocks`,
         ROOT,
         ourKeys,
-        timedBodies,
-        { ratePerSecond, warmup: timedWarmupBodies, maxInFlight },
+        timedStream.bodies,
+        { ratePerSecond, warmup: timedStream.warmup, maxInFlight },
       );
       timed = { result, ratePerSecond, capacityPerSecond, maxInFlight };
     }
@@ -968,6 +1022,10 @@ async function main(): Promise<void> {
       console.log(
         `${BLOCK_MS} ms blocks at ${timed.ratePerSecond}/s offered (the chain holds ${timed.capacityPerSecond}/s; wallets.maxInFlight ${timed.maxInFlight}): our p99 ${timed.result.latencyP99Ms} ms vs batch window ${OUR_CONFIG.batch.windowMs} ms + 2 blocks (${Math.round(timedBlockMs ?? 0)} ms each, against ${BLOCK_MS} ms set) = ${timedTargetMs} ms`,
       );
+    if (STEADY_RATE !== undefined) {
+      progress("QRSETTLE_BENCH_STEADY_RATE is set: results not written");
+      return;
+    }
     await mkdir(path.join(ROOT, "benchmarks/results"), { recursive: true });
     await writeFile(
       path.join(ROOT, "benchmarks/results/relayer.json"),
