@@ -56,6 +56,10 @@ const storeSchema = z
       description:
         "`full`: a request is acknowledged only after its commit is fsync'ed (survives power loss). `normal`: after the commit (survives a crash of the process, not of the machine).",
     }),
+    sqliteCommitIntervalMs: z.number().int().min(0).max(100).default(4).meta({
+      description:
+        "Under load, SQLite commits (each with its fsync) come at most this often, every request meanwhile in one; an idle store commits at once. 0: every turn of the event loop.",
+    }),
     postgresUrl: z
       .string()
       .optional()

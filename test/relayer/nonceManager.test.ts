@@ -41,6 +41,7 @@ describe("nonce manager", function () {
         kind: "sqlite",
         sqlitePath: path.join(dir.dir, "nonces.db"),
         sqliteSynchronous: "normal",
+        sqliteCommitIntervalMs: 4,
         postgresSchema: "x",
         postgresPoolSize: 1,
       },

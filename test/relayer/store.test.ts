@@ -397,6 +397,7 @@ describe("relayer store", function () {
         kind: "sqlite",
         sqlitePath: file,
         sqliteSynchronous: "full",
+        sqliteCommitIntervalMs: 4,
         postgresSchema: "unused",
         postgresPoolSize: 1,
       }) as const;
@@ -424,6 +425,41 @@ describe("relayer store", function () {
       }
     });
 
+    it("commits at most every commitIntervalMs, the requests meanwhile in one commit; idle, at once", async function () {
+      const { dir, cleanup } = await tempDir();
+      const file = path.join(dir, "commits.db");
+      const intervalMs = 500;
+      const db = openSqliteDatabase(file, "full", { commitIntervalMs: intervalMs });
+      const reader = new DatabaseSync(file);
+      const keys = () =>
+        (reader.prepare("SELECT key FROM meta ORDER BY key").all() as { key: string }[]).map(
+          (row) => row.key,
+        );
+      const put = (key: string) =>
+        db.transaction((tx) => tx.run("INSERT INTO meta (key, value) VALUES ($1, 'v')", [key]));
+      const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      try {
+        await db.migrate();
+        // Just after a commit: the next waits out the interval, and a write of a later turn joins it.
+        const first = put("a");
+        await later(20);
+        const second = put("b");
+        await first;
+        expect(keys(), "the write made 20 ms later went in the same commit").to.deep.equal(["a", "b"]);
+        await second;
+
+        await later(intervalMs + 100);
+        const started = performance.now();
+        await put("c");
+        expect(performance.now() - started, "an idle store commits without waiting").to.be.below(intervalMs);
+        expect(keys()).to.deep.equal(["a", "b", "c"]);
+      } finally {
+        reader.close();
+        await db.close();
+        await cleanup();
+      }
+    });
+
     it("checkpoints on a thread of its own: commits never copy the WAL into the database file", async function () {
       // Left to SQLite, the commit that takes the WAL past 1,000 pages checkpoints it, with two fsyncs, on the
       // event loop: tens of milliseconds for every request waiting behind it.
@@ -440,7 +476,7 @@ describe("relayer store", function () {
           }
         });
       try {
-        const idle = openSqliteDatabase(file, "normal", 3_600_000);
+        const idle = openSqliteDatabase(file, "normal", { checkpointIntervalMs: 3_600_000 });
         await idle.migrate();
         const before = await sizes();
         await writeMegabytes(idle, 8, 0);
@@ -449,7 +485,7 @@ describe("relayer store", function () {
         expect(after.wal).to.be.greaterThan(8_000_000);
         await idle.close();
 
-        const busy = openSqliteDatabase(file, "normal", 20);
+        const busy = openSqliteDatabase(file, "normal", { checkpointIntervalMs: 20 });
         await writeMegabytes(busy, 8, 8_000);
         const deadline = Date.now() + 5_000;
         while ((await sizes()).db < 16_000_000 && Date.now() < deadline)
@@ -546,6 +582,7 @@ describe("relayer store", function () {
         kind: "postgres",
         sqlitePath: "unused",
         sqliteSynchronous: "full",
+        sqliteCommitIntervalMs: 4,
         postgresUrl: POSTGRES_URL,
         postgresSchema: schema,
         postgresPoolSize: 4,

@@ -22,6 +22,8 @@ export async function createStore(
           config.postgresSchema,
           config.postgresPoolSize,
         )
-      : openSqliteDatabase(config.sqlitePath, config.sqliteSynchronous);
+      : openSqliteDatabase(config.sqlitePath, config.sqliteSynchronous, {
+          commitIntervalMs: config.sqliteCommitIntervalMs,
+        });
   return new SqlStore(database, webhookClients);
 }

@@ -7,10 +7,22 @@ import type { CheckpointerOptions } from "./sqliteCheckpointer.ts";
 import { schemaStatements } from "./schema.ts";
 import type { Row, SqlDatabase, SqlExecutor } from "./sqlDatabase.ts";
 
+/** When a SQLite store commits and checkpoints. */
+export interface SqliteTiming {
+  /** Commits come at most this often (0: on every turn of the event loop that wrote). */
+  commitIntervalMs?: number;
+  /** The checkpointer copies the WAL into the database file this often. */
+  checkpointIntervalMs?: number;
+}
+
 /**
  * SQLite through `node:sqlite`, in WAL mode, with group commit: every transaction runs in a savepoint of one
- * shared database transaction that commits on the next turn of the event loop, and each caller's promise
- * resolves only after that commit is durable. Under load one commit covers many payments.
+ * shared database transaction that commits on the next turn of the event loop — or, when the last commit was
+ * less than `commitIntervalMs` ago, once that much time has passed — and each caller's promise resolves only
+ * after that commit is durable. Under load one commit covers many payments. Each commit writes every page it
+ * touched (the table's and each index's) to the WAL and is fsync'ed, so fewer, larger commits are cheaper per
+ * request: at a steady 1,000 payments a second, committing every turn took two payments per commit, and the
+ * event loop spent a fifth more time per payment than with a commit at most every 4 ms.
  *
  * Durability: the commit itself writes the WAL without syncing (SQLite's `synchronous = NORMAL`, which already
  * survives a process crash). With `full`, the WAL file is then fsync'ed on libuv's thread pool before anyone
@@ -26,13 +38,13 @@ import type { Row, SqlDatabase, SqlExecutor } from "./sqlDatabase.ts";
  * (the store never does).
  *
  * @example
- * const db = openSqliteDatabase("relayer.db", "full");
+ * const db = openSqliteDatabase("relayer.db", "full", { commitIntervalMs: 4 });
  * await db.migrate();
  */
 export function openSqliteDatabase(
   path: string,
   synchronous: "full" | "normal",
-  checkpointIntervalMs = 1_000,
+  { commitIntervalMs = 0, checkpointIntervalMs = 1_000 }: SqliteTiming = {},
 ): SqlDatabase {
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL");
@@ -83,12 +95,14 @@ export function openSqliteDatabase(
   const units = new Mutex();
   type Group = { committed: Promise<void>; resolve: () => void; reject: (error: unknown) => void };
   let group: Group | undefined;
+  let lastCommitAt = Number.NEGATIVE_INFINITY;
   const commitGroup = () => {
     const current = group;
     if (current === undefined) return;
     group = undefined;
     try {
       db.exec("COMMIT");
+      lastCommitAt = performance.now();
       durable().then(current.resolve, current.reject);
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
@@ -106,11 +120,14 @@ export function openSqliteDatabase(
     // Callers attach their own handlers; this one keeps an unobserved failure from crashing the process.
     committed.catch(() => undefined);
     const current = { committed, resolve, reject };
-    setImmediate(() => {
+    const commit = () => {
       void units.run(() => {
         if (group === current) commitGroup();
       });
-    });
+    };
+    const waitMs = lastCommitAt + commitIntervalMs - performance.now();
+    if (waitMs > 0) setTimeout(commit, waitMs);
+    else setImmediate(commit);
     return current;
   };
 
