@@ -183,11 +183,24 @@ export class Tracker {
     // hashes, like the ones still being sent, are left alone until the next poll.
     const sending = this.#deps.broadcaster.pending();
     this.#recordedDuringPoll.clear();
-    const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    const headRead = client.getBlockNumber({ cacheTime: 0 });
+    const open = await store.openTransactions([...wallets.keys()]).catch((error: unknown) => {
+      headRead.catch(() => undefined);
+      throw error;
+    });
+    // A transaction's first look for a receipt compares with no head, so it goes out alongside the head's read,
+    // not after it: where a send returns mined (automine, instant seal), its outcome is one round trip away.
+    const firstLooks = new Map<number, Promise<TransactionReceipt | undefined>>();
+    for (const transaction of open) {
+      if (this.#askedAt.has(transaction.id)) continue;
+      const look = this.#minedReceipt(transaction);
+      look.catch(() => undefined);
+      firstLooks.set(transaction.id, look);
+    }
+    const head = Number(await headRead);
     this.#head = head;
     this.#headAt = Date.now();
     metrics.chainHead.set(head);
-    const open = await store.openTransactions([...wallets.keys()]);
     this.#idle = open.length === 0;
     const openIds = new Set(open.map((transaction) => transaction.id));
     for (const id of this.#askedAt.keys()) if (!openIds.has(id)) this.#askedAt.delete(id);
@@ -204,7 +217,7 @@ export class Tracker {
     await Promise.all(
       [...byWallet].map(async ([address, transactions]) => {
         const wallet = wallets.get(address);
-        if (wallet !== undefined) await this.#pollWallet(wallet, transactions, head, sending);
+        if (wallet !== undefined) await this.#pollWallet(wallet, transactions, head, sending, firstLooks);
       }),
     );
   }
@@ -214,6 +227,7 @@ export class Tracker {
     transactions: StoredTransaction[],
     head: number,
     sending: ReadonlySet<Hex>,
+    firstLooks: ReadonlyMap<number, Promise<TransactionReceipt | undefined>>,
   ): Promise<void> {
     let chainNonce: number | undefined;
     const nonceNow = async () =>
@@ -227,18 +241,27 @@ export class Tracker {
     );
     // Asked all at once, decided in nonce order: a node that mines as it receives (automine, instant seal)
     // answers nothing while it executes a batch, so asking one by one waits behind every batch sent meanwhile.
-    const asked = transactions.map((transaction) => this.#askedAt.get(transaction.id) !== head);
+    const asked = transactions.map(
+      (transaction) => firstLooks.has(transaction.id) || this.#askedAt.get(transaction.id) !== head,
+    );
     const receipts = await Promise.all(
-      transactions.map((transaction, index) =>
-        asked[index] ? this.#minedReceipt(transaction) : Promise.resolve(undefined),
+      transactions.map(
+        (transaction, index) =>
+          firstLooks.get(transaction.id) ??
+          (asked[index] ? this.#minedReceipt(transaction) : Promise.resolve(undefined)),
       ),
     );
-    for (const [index, transaction] of transactions.entries())
-      if (asked[index]) this.#askedAt.set(transaction.id, head);
+    for (const [index, transaction] of transactions.entries()) {
+      if (!asked[index]) continue;
+      // A first look that found nothing may have asked before a block `head` already holds: look once more.
+      const unseen = firstLooks.has(transaction.id) && receipts[index] === undefined;
+      this.#askedAt.set(transaction.id, unseen ? head - 1 : head);
+    }
     for (const [index, transaction] of transactions.entries()) {
       const receipt = receipts[index];
       if (receipt !== undefined) {
-        await this.#onMined(transaction, receipt, head);
+        // A receipt read alongside the head may be from a block after it.
+        await this.#onMined(transaction, receipt, Math.max(head, Number(receipt.blockNumber)));
         continue;
       }
       // Mined, and waiting for confirmations that only a new head brings.
