@@ -7,6 +7,7 @@ import {
   type Hex,
 } from "viem";
 
+import { readPaymentRejected, readPaymentSettled } from "../protocol/events.ts";
 import { bankRegistryAbi, fxSettlementAbi, settlementLedgerAbi } from "../protocol/generated/abi.ts";
 import type { Evidence } from "./findings.ts";
 import type { IndexedLog } from "./store.ts";
@@ -28,9 +29,6 @@ export type AuditEvent = (
   /** Unix seconds of the log's block. */
   timestamp: number;
 };
-
-const PAYMENT_SETTLED = selectorOf(settlementLedgerAbi, "PaymentSettled");
-const PAYMENT_REJECTED = selectorOf(settlementLedgerAbi, "PaymentRejected");
 
 /**
  * Decodes one stored log of the deployment by the ABI of the contract that emitted it. The two events a
@@ -54,34 +52,13 @@ export function decodeLog(
   };
   const base = { at, timestamp: log.timestamp };
   const address = log.address.toLowerCase();
-  const [topic0, topic1, topic2] = log.topics;
   if (address === contracts.ledger.toLowerCase()) {
-    if (topic0 === PAYMENT_SETTLED && log.topics.length === 3 && log.data.length === 2 + 3 * 64) {
-      return {
-        ...base,
-        contract: "ledger",
-        eventName: "PaymentSettled",
-        args: {
-          payer: topicAddress(topic1 as Hex),
-          payee: topicAddress(topic2 as Hex),
-          paymentId: `0x${log.data.slice(2, 66)}`,
-          qrHash: `0x${log.data.slice(66, 130)}`,
-          terms: BigInt(`0x${log.data.slice(130)}`),
-        },
-      };
-    }
-    if (topic0 === PAYMENT_REJECTED && log.topics.length === 3 && log.data.length === 2 + 64) {
-      return {
-        ...base,
-        contract: "ledger",
-        eventName: "PaymentRejected",
-        args: {
-          paymentId: topic1 as Hex,
-          payer: topicAddress(topic2 as Hex),
-          reason: Number.parseInt(log.data.slice(2), 16),
-        },
-      };
-    }
+    const settled = readPaymentSettled(log);
+    if (settled !== undefined)
+      return { ...base, contract: "ledger", eventName: "PaymentSettled", args: settled };
+    const rejected = readPaymentRejected(log);
+    if (rejected !== undefined)
+      return { ...base, contract: "ledger", eventName: "PaymentRejected", args: rejected };
     const event = tryDecode(settlementLedgerAbi, log);
     return event === undefined ? undefined : { ...base, contract: "ledger", ...event };
   }
@@ -119,15 +96,4 @@ function tryDecode<const TAbi extends Abi>(abi: TAbi, log: IndexedLog) {
   } catch {
     return undefined;
   }
-}
-
-/** An indexed address topic, checksummed as viem's decoder returns it would cost a hash: lowercase instead. */
-function topicAddress(topic: Hex): Address {
-  return `0x${topic.slice(26)}`;
-}
-
-function selectorOf(abi: Abi, name: string): Hex {
-  const event = abi.find((item) => item.type === "event" && item.name === name);
-  if (event?.type !== "event") throw new Error(`ABI has no event ${name}`);
-  return toEventSelector(event);
 }

@@ -1,6 +1,6 @@
-import { parseEventLogs, type Address, type Hex, type Log } from "viem";
+import { parseEventLogs, toEventSelector, type Abi, type Address, type Hex, type Log } from "viem";
 
-import { settlementLedgerAbi } from "./generated/abi.ts";
+import { fxSettlementAbi, settlementLedgerAbi } from "./generated/abi.ts";
 import { rejectReasonName, type RejectReason } from "./reasons.ts";
 
 /** The fields `PaymentSettled` packs into its `terms` word. */
@@ -24,6 +24,89 @@ export function decodePaymentTerms(terms: bigint): PaymentTerms {
     payerBank: Number((terms >> 96n) & 0xffffn),
     payeeBank: Number((terms >> 112n) & 0xffffn),
     currency: Number((terms >> 128n) & 0xffffn),
+  };
+}
+
+function selectorOf(abi: Abi, name: string): Hex {
+  const event = abi.find((item) => item.type === "event" && item.name === name);
+  if (event?.type !== "event") throw new Error(`ABI has no event ${name}`);
+  return toEventSelector(event);
+}
+
+/** topic0 of the ledger's `PaymentSettled`. */
+export const PAYMENT_SETTLED_TOPIC = selectorOf(settlementLedgerAbi, "PaymentSettled");
+/** topic0 of `PaymentRejected`: the ledger's and the FX contract's have one signature. */
+export const PAYMENT_REJECTED_TOPIC = selectorOf(settlementLedgerAbi, "PaymentRejected");
+/** topic0 of the ledger's `CrossCurrencySettled`. */
+export const CROSS_CURRENCY_SETTLED_TOPIC = selectorOf(settlementLedgerAbi, "CrossCurrencySettled");
+if (selectorOf(fxSettlementAbi, "PaymentRejected") !== PAYMENT_REJECTED_TOPIC)
+  throw new Error("The FX contract's PaymentRejected differs from the ledger's");
+
+/** The part of a log the readers below look at. */
+interface RawLog {
+  topics: readonly Hex[];
+  data: Hex;
+}
+
+/** An indexed address topic, lower-case: checksumming it, as viem's decoder does, would cost a hash. */
+const topicAddress = (topic: Hex | undefined): Address => `0x${(topic ?? "").slice(26)}`;
+/** Data word `index` of a log, as 32-byte hex. */
+const word = (data: Hex, index: number): Hex => `0x${data.slice(2 + 64 * index, 66 + 64 * index)}`;
+
+/**
+ * The per-payment events, read by hand: their layouts are fixed, and they are most of every batch receipt and
+ * of a history. Each reader checks topic0 and the log's exact shape, and answers undefined otherwise (leaving
+ * the log to a full decoder). Addresses come back lower-case. The emitter is the caller's to check.
+ *
+ * @example
+ * const settled = readPaymentSettled(log); // { payer, payee, paymentId, qrHash, terms } | undefined
+ */
+export function readPaymentSettled(
+  log: RawLog,
+): { payer: Address; payee: Address; paymentId: Hex; qrHash: Hex; terms: bigint } | undefined {
+  const [topic0, payer, payee] = log.topics;
+  if (topic0 !== PAYMENT_SETTLED_TOPIC || log.topics.length !== 3 || log.data.length !== 2 + 3 * 64)
+    return undefined;
+  return {
+    payer: topicAddress(payer),
+    payee: topicAddress(payee),
+    paymentId: word(log.data, 0),
+    qrHash: word(log.data, 1),
+    terms: BigInt(word(log.data, 2)),
+  };
+}
+
+/** `PaymentRejected` of the ledger or the FX contract, read by hand (see `readPaymentSettled`). */
+export function readPaymentRejected(
+  log: RawLog,
+): { paymentId: Hex; payer: Address; reason: number } | undefined {
+  const [topic0, paymentId, payer] = log.topics;
+  if (topic0 !== PAYMENT_REJECTED_TOPIC || log.topics.length !== 3 || log.data.length !== 2 + 64)
+    return undefined;
+  return { paymentId: paymentId as Hex, payer: topicAddress(payer), reason: Number(BigInt(log.data)) };
+}
+
+/** The ledger's `CrossCurrencySettled`, read by hand (see `readPaymentSettled`). */
+export function readCrossCurrencySettled(log: RawLog):
+  | {
+      payer: Address;
+      payee: Address;
+      paymentId: Hex;
+      qrHash: Hex;
+      payTerms: bigint;
+      receiveTerms: bigint;
+    }
+  | undefined {
+  const [topic0, payer, payee] = log.topics;
+  if (topic0 !== CROSS_CURRENCY_SETTLED_TOPIC || log.topics.length !== 3 || log.data.length !== 2 + 4 * 64)
+    return undefined;
+  return {
+    payer: topicAddress(payer),
+    payee: topicAddress(payee),
+    paymentId: word(log.data, 0),
+    qrHash: word(log.data, 1),
+    payTerms: BigInt(word(log.data, 2)),
+    receiveTerms: BigInt(word(log.data, 3)),
   };
 }
 
