@@ -53,6 +53,29 @@ const topicAddress = (topic: Hex | undefined): Address => `0x${(topic ?? "").sli
 /** Data word `index` of a log, as 32-byte hex. */
 const word = (data: Hex, index: number): Hex => `0x${data.slice(2 + 64 * index, 66 + 64 * index)}`;
 
+/** The fields `PaymentSettled` and `CrossCurrencySettled` share, in the same places. */
+interface SettledHead {
+  payer: Address;
+  payee: Address;
+  paymentId: Hex;
+  qrHash: Hex;
+}
+
+/**
+ * A settled-payment event of `topic0` with `words` data words: payer and payee topics, then paymentId and
+ * qrHash as its first data words; undefined for any other log.
+ */
+function readSettledHead(log: RawLog, topic0: Hex, words: number): SettledHead | undefined {
+  const [topic, payer, payee] = log.topics;
+  if (topic !== topic0 || log.topics.length !== 3 || log.data.length !== 2 + words * 64) return undefined;
+  return {
+    payer: topicAddress(payer),
+    payee: topicAddress(payee),
+    paymentId: word(log.data, 0),
+    qrHash: word(log.data, 1),
+  };
+}
+
 /**
  * The per-payment events, read by hand: their layouts are fixed, and they are most of every batch receipt and
  * of a history. Each reader checks topic0 and the log's exact shape, and answers undefined otherwise (leaving
@@ -61,19 +84,9 @@ const word = (data: Hex, index: number): Hex => `0x${data.slice(2 + 64 * index, 
  * @example
  * const settled = readPaymentSettled(log); // { payer, payee, paymentId, qrHash, terms } | undefined
  */
-export function readPaymentSettled(
-  log: RawLog,
-): { payer: Address; payee: Address; paymentId: Hex; qrHash: Hex; terms: bigint } | undefined {
-  const [topic0, payer, payee] = log.topics;
-  if (topic0 !== PAYMENT_SETTLED_TOPIC || log.topics.length !== 3 || log.data.length !== 2 + 3 * 64)
-    return undefined;
-  return {
-    payer: topicAddress(payer),
-    payee: topicAddress(payee),
-    paymentId: word(log.data, 0),
-    qrHash: word(log.data, 1),
-    terms: BigInt(word(log.data, 2)),
-  };
+export function readPaymentSettled(log: RawLog): (SettledHead & { terms: bigint }) | undefined {
+  const head = readSettledHead(log, PAYMENT_SETTLED_TOPIC, 3);
+  return head && { ...head, terms: BigInt(word(log.data, 2)) };
 }
 
 /** `PaymentRejected` of the ledger or the FX contract, read by hand (see `readPaymentSettled`). */
@@ -87,27 +100,11 @@ export function readPaymentRejected(
 }
 
 /** The ledger's `CrossCurrencySettled`, read by hand (see `readPaymentSettled`). */
-export function readCrossCurrencySettled(log: RawLog):
-  | {
-      payer: Address;
-      payee: Address;
-      paymentId: Hex;
-      qrHash: Hex;
-      payTerms: bigint;
-      receiveTerms: bigint;
-    }
-  | undefined {
-  const [topic0, payer, payee] = log.topics;
-  if (topic0 !== CROSS_CURRENCY_SETTLED_TOPIC || log.topics.length !== 3 || log.data.length !== 2 + 4 * 64)
-    return undefined;
-  return {
-    payer: topicAddress(payer),
-    payee: topicAddress(payee),
-    paymentId: word(log.data, 0),
-    qrHash: word(log.data, 1),
-    payTerms: BigInt(word(log.data, 2)),
-    receiveTerms: BigInt(word(log.data, 3)),
-  };
+export function readCrossCurrencySettled(
+  log: RawLog,
+): (SettledHead & { payTerms: bigint; receiveTerms: bigint }) | undefined {
+  const head = readSettledHead(log, CROSS_CURRENCY_SETTLED_TOPIC, 4);
+  return head && { ...head, payTerms: BigInt(word(log.data, 2)), receiveTerms: BigInt(word(log.data, 3)) };
 }
 
 /** One settled payment, from `PaymentSettled`. */
