@@ -209,7 +209,12 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
     createSignerRecovery(config.validation.recoveryWorkers),
     retryTransient(() => createLedgerView(reads, ledgerAddress, config.validation.accountCacheMs)),
   ]);
-  const fees = createFeeSource(client, config.fees, config.chain.pollIntervalMs);
+  const fees = createFeeSource(client, config.fees, {
+    // A poll's look at the head comes back up to a poll interval after the previous one, later on a busy node.
+    maxAgeMs: 2 * config.chain.pollIntervalMs,
+    // The tracker is built below; fees are first asked for once everything has started.
+    seenHead: () => (tracker.head === undefined ? undefined : { number: tracker.head, at: tracker.headAt }),
+  });
 
   const fx =
     config.chain.fx === undefined ? undefined : await startFx(config, client, registry, chainId, bankId, env);

@@ -10,6 +10,7 @@ import {
   type FeeFields,
 } from "../../src/relayer/chain/fees.ts";
 import { relayerConfigSchema } from "../../src/relayer/config.ts";
+import { createFeeSource, type SeenHead } from "../../src/relayer/engine/feeSource.ts";
 
 const policy = (overrides: Record<string, unknown> = {}) =>
   relayerConfigSchema.shape.fees.parse({ ...overrides });
@@ -138,6 +139,86 @@ describe("fees", function () {
       expect(await marketFees(client, policy({ mode: "zero" }))).to.deep.equal({
         type: "legacy",
         gasPrice: 0n,
+      });
+    });
+
+    describe("createFeeSource", function () {
+      const MAX_AGE_MS = 200;
+      let feeReads: number;
+      let failNext: boolean;
+      let clock: number;
+      let head: SeenHead | undefined;
+      let fees: () => Promise<FeeFields>;
+
+      beforeEach(function () {
+        feeReads = 0;
+        failNext = false;
+        clock = 10_000;
+        head = undefined;
+        // The node's own answers, with its eth_feeHistory calls counted (and failed once on demand).
+        const counting = createPublicClient({
+          transport: custom(
+            {
+              request: async (request: { method: string; params?: unknown }) => {
+                if (request.method === "eth_feeHistory") {
+                  feeReads++;
+                  if (failNext) {
+                    failNext = false;
+                    throw new Error("connection reset");
+                  }
+                }
+                return (await connection.provider.request(request as never)) as unknown;
+              },
+            },
+            { retryCount: 0 },
+          ),
+        });
+        fees = createFeeSource(counting, policy(), {
+          maxAgeMs: MAX_AGE_MS,
+          seenHead: () => head,
+          now: () => clock,
+        });
+      });
+
+      it("reads once per head, however long the head stays, and again when it moves", async function () {
+        head = { number: 7, at: clock - 50 };
+        const first = await fees();
+        clock += 5 * MAX_AGE_MS;
+        head = { number: 7, at: clock - 10 };
+        expect(await fees()).to.deep.equal(first);
+        expect(feeReads).to.equal(1, "the head has not moved since the read");
+        head = { number: 8, at: clock };
+        await fees();
+        expect(feeReads).to.equal(2, "a new head brings a new read");
+      });
+
+      it("serves a read for maxAgeMs when no later look at the head vouches for it", async function () {
+        await fees();
+        clock += MAX_AGE_MS;
+        await fees();
+        expect(feeReads).to.equal(1, "within maxAgeMs, without any head");
+        clock += 1;
+        await fees();
+        expect(feeReads).to.equal(2, "past maxAgeMs, without any head");
+        // The same head, but only as seen before the read, or seen after it too long ago.
+        head = { number: 7, at: clock - 1 };
+        clock += MAX_AGE_MS + 1;
+        await fees();
+        expect(feeReads).to.equal(3, "the head look predates the read");
+        head = { number: 7, at: clock + 1 };
+        clock += 2 * MAX_AGE_MS + 2;
+        await fees();
+        expect(feeReads).to.equal(4, "the last look at the head is stale");
+      });
+
+      it("never serves a failed read again", async function () {
+        failNext = true;
+        let failure: unknown;
+        await fees().catch((error: unknown) => (failure = error));
+        expect(String(failure)).to.contain("connection reset");
+        const next = await fees();
+        expect(next.type).to.equal("eip1559");
+        expect(feeReads).to.equal(2);
       });
     });
   });
