@@ -159,7 +159,7 @@ const PAYMENTS_PER_QUOTE = 1_000;
  * 1.3 s here, so that any relayer's queue grows without end.
  */
 const BLOCK_MS = Number(process.env.QRSETTLE_BENCH_BLOCK_MS ?? 1_000);
-/** How much later than set blocks come when the node is busy (1 s blocks every 1.2–1.35 s here). */
+/** How much later than set blocks come when the node is busy (1 s blocks every 1.2–1.5 s on these machines). */
 const LATE_BLOCKS = 1.25;
 /** The share of the chain's gas per second the block-time run offers at most. */
 const CHAIN_LOAD = 0.25;
