@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { custom, type Hex } from "viem";
+import type { Hex } from "viem";
 
 import type { Relayer } from "../../src/relayer/relayer.ts";
 import { postPayment, waitForFinal } from "./helpers/http.ts";
@@ -12,7 +12,7 @@ import {
   signPayment,
   type TestNetwork,
 } from "./helpers/network.ts";
-import { startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
+import { edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
 const BLOCK_MS = 400;
 
@@ -28,12 +28,8 @@ describe("relayer on a chain with a block time (EDR, interval mining)", function
     net = await deployTestNetwork();
     const keys = await relayerKeys(net, 1);
     ({ dir, cleanup } = await tempDir());
-    const provider = net.connection.provider;
-    const counting = custom({
-      request: async (request: { method: string; params?: unknown }) => {
-        calls.set(request.method, (calls.get(request.method) ?? 0) + 1);
-        return (await provider.request(request as never)) as unknown;
-      },
+    const counting = edrTransport(net, ({ method }) => {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
     });
     relayer = await startTestRelayer(
       testConfig(net, dir, "http://unused.invalid", {
@@ -43,8 +39,8 @@ describe("relayer on a chain with a block time (EDR, interval mining)", function
       keys,
       { transport: counting },
     );
-    await provider.request({ method: "evm_setAutomine", params: [false] });
-    await provider.request({ method: "evm_setIntervalMining", params: [BLOCK_MS] });
+    await net.connection.provider.request({ method: "evm_setAutomine", params: [false] });
+    await net.connection.provider.request({ method: "evm_setIntervalMining", params: [BLOCK_MS] });
   });
 
   after(async function () {

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import {
-  custom,
   decodeFunctionData,
   encodeFunctionData,
   isAddressEqual,
@@ -36,7 +35,7 @@ import {
   type TestNetwork,
   smartAccountCustomer,
 } from "./helpers/network.ts";
-import { startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
+import { edrTransport, startTestRelayer, tempDir, testConfig } from "./helpers/relayer.ts";
 
 /** What each smart-account payer holds at Alpha before paying. */
 const DEPOSIT = 1_000_00n;
@@ -149,20 +148,15 @@ describe("relayer cross-currency batches of smart-account payers against the gas
    * the batches it tried before it split them.
    */
   function recordingTransport(estimated: Address[][]): Transport {
-    const { provider } = net.connection;
-    return custom({
-      request(args: Parameters<typeof provider.request>[0]) {
-        if (args.method === "eth_estimateGas") {
-          const [tx] = args.params as [{ to?: Address; data?: Hex; input?: Hex }];
-          const data = tx.data ?? tx.input;
-          if (tx.to !== undefined && isAddressEqual(tx.to, net.deployment.fx) && data !== undefined) {
-            const { args: decoded } = decodeFunctionData({ abi: fxSettlementAbi, data });
-            const [requests] = decoded as readonly [readonly { payment: { payer: Address } }[]];
-            estimated.push(requests.map((request) => request.payment.payer));
-          }
-        }
-        return provider.request(args);
-      },
+    return edrTransport(net, (request) => {
+      if (request.method !== "eth_estimateGas") return;
+      const [tx] = request.params as [{ to?: Address; data?: Hex; input?: Hex }];
+      const data = tx.data ?? tx.input;
+      if (tx.to !== undefined && isAddressEqual(tx.to, net.deployment.fx) && data !== undefined) {
+        const { args: decoded } = decodeFunctionData({ abi: fxSettlementAbi, data });
+        const [requests] = decoded as readonly [readonly { payment: { payer: Address } }[]];
+        estimated.push(requests.map((item) => item.payment.payer));
+      }
     });
   }
 

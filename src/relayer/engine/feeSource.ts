@@ -20,7 +20,7 @@ export interface SeenHead {
  *
  * @example
  * const fees = createFeeSource(client, config.fees, {
- *   maxAgeMs: config.chain.pollIntervalMs,
+ *   maxAgeMs: 2 * config.chain.pollIntervalMs,
  *   seenHead: () => (tracker.head === undefined ? undefined : { number: tracker.head, at: tracker.headAt }),
  * });
  * const current = await fees(); // FeeFields

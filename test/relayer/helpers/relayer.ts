@@ -95,9 +95,22 @@ export async function startTestRelayer(
   });
 }
 
-/** The in-process EDR network as a viem transport. */
-export function edrTransport(net: TestNetwork): Transport {
-  return custom(net.connection.provider);
+/** One JSON-RPC request as the relayer makes it. */
+export type RpcRequest = Parameters<TestNetwork["connection"]["provider"]["request"]>[0];
+
+/**
+ * The in-process EDR network as a viem transport; `observe`, if given, sees each request before the node does
+ * (to count or record what the relayer asks).
+ */
+export function edrTransport(net: TestNetwork, observe?: (request: RpcRequest) => void): Transport {
+  const { provider } = net.connection;
+  if (observe === undefined) return custom(provider);
+  return custom({
+    request(request: RpcRequest) {
+      observe(request);
+      return provider.request(request);
+    },
+  });
 }
 
 /** A relayer running as a child process (`node src/relayer/main.ts`). */
