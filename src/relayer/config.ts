@@ -169,7 +169,7 @@ const validationSchema = z
     accountCacheMs: int(
       0,
       30_000,
-      "How long an account read from the ledger is reused; our own settlements are applied to it, and a refusal it would cause is confirmed by a fresh read.",
+      "How long an account or daily limit read from the ledger is reused; our own settlements are applied to it, and a refusal it would cause is confirmed by a fresh read.",
     ),
     recoveryWorkers: int(0, 0, "Worker threads recovering signers (0: on the main thread)."),
   })

@@ -207,7 +207,15 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   const [hasher, recovery, ledger] = await Promise.all([
     createTypedDataHasher(domain),
     createSignerRecovery(config.validation.recoveryWorkers),
-    retryTransient(() => createLedgerView(reads, ledgerAddress, config.validation.accountCacheMs)),
+    // Reads at the tracker's head, so that what the store says is included there is known to be in them.
+    retryTransient(() =>
+      createLedgerView(
+        reads,
+        ledgerAddress,
+        config.validation.accountCacheMs,
+        (): number | undefined => tracker.head,
+      ),
+    ),
   ]);
   const fees = createFeeSource(client, config.fees, {
     // A poll's look at the head comes back up to a poll interval after the previous one, later on a busy node.

@@ -17,6 +17,7 @@ import { createMetrics } from "../../src/relayer/metrics.ts";
 import { createStore } from "../../src/relayer/store/createStore.ts";
 import type { RelayerStore } from "../../src/relayer/store/types.ts";
 import { tempDir } from "./helpers/relayer.ts";
+import { figure } from "./helpers/requests.ts";
 
 const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Address;
 const fees = relayerConfigSchema.shape.fees.parse({});
@@ -128,7 +129,7 @@ describe("nonce manager", function () {
           body: "{}",
           acceptedAt: Date.now(),
         },
-        { balance: 10n },
+        { balance: figure(10n) },
       );
     }
     const submit = (data: `0x${string}`) =>

@@ -13,7 +13,7 @@ import { SqlStore } from "../../src/relayer/store/sqlStore.ts";
 import type { NewAttempt, RelayerStore } from "../../src/relayer/store/types.ts";
 import { dropSchema, POSTGRES_URL, requirePostgres, uniqueSchema } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/relayer.ts";
-import { storedPayment } from "./helpers/requests.ts";
+import { figure, storedPayment } from "./helpers/requests.ts";
 
 const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Address;
 const WALLET = "0x000000000000000000000000000000000000a11e" as Address;
@@ -31,7 +31,7 @@ const attempt = (label: string): NewAttempt => ({
   createdAt: Date.now(),
 });
 
-const plenty = { balance: 1_000_000n };
+const plenty = { balance: figure(1_000_000n) };
 
 /** The part of a stored cross-currency payment's body the store reads: what it delivers. */
 const fxBody = (receiveAmount: bigint) =>
@@ -136,11 +136,11 @@ function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () =>
     await store.admit(onQuote(250n), plenty);
     await store.admit(onQuote(999n, id("another quote")), plenty);
     expect(await store.queuedQuoteUse(quote)).to.equal(350n);
-    expect(await store.admit(onQuote(51n), { ...plenty, quoteRemaining: 400n })).to.include({
+    expect(await store.admit(onQuote(51n), { ...plenty, quoteRemaining: figure(400n) })).to.include({
       outcome: "refused",
       code: "QUOTE_EXHAUSTED",
     });
-    expect((await store.admit(onQuote(50n), { ...plenty, quoteRemaining: 400n })).outcome).to.equal(
+    expect((await store.admit(onQuote(50n), { ...plenty, quoteRemaining: figure(400n) })).outcome).to.equal(
       "accepted",
     );
     await store.failRequests([{ id: first.id, reason: "Expired" }], Date.now());
@@ -148,31 +148,87 @@ function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () =>
   });
 
   it("counts queued amounts against the balance and the daily limit", async function () {
-    expect((await store.admit(request({ amount: 60n }), { balance: 100n })).outcome).to.equal("accepted");
-    expect(await store.admit(request({ amount: 50n }), { balance: 100n })).to.include({
+    expect((await store.admit(request({ amount: 60n }), { balance: figure(100n) })).outcome).to.equal(
+      "accepted",
+    );
+    expect(await store.admit(request({ amount: 50n }), { balance: figure(100n) })).to.include({
       outcome: "refused",
       code: "INSUFFICIENT_BALANCE",
     });
-    expect((await store.admit(request({ amount: 40n }), { balance: 100n })).outcome).to.equal("accepted");
-    expect(await store.admit(request({ amount: 1n }), { balance: 1_000n, dailyRemaining: 100n })).to.include({
+    expect((await store.admit(request({ amount: 40n }), { balance: figure(100n) })).outcome).to.equal(
+      "accepted",
+    );
+    expect(
+      await store.admit(request({ amount: 1n }), { balance: figure(1_000n), dailyRemaining: figure(100n) }),
+    ).to.include({
       outcome: "refused",
       code: "DAILY_LIMIT_EXCEEDED",
     });
     const stranger = request({ signer: "0x00000000000000000000000000000000000000bb", amount: 100n });
-    expect((await store.admit(stranger, { balance: 100n })).outcome).to.equal(
+    expect((await store.admit(stranger, { balance: figure(100n) })).outcome).to.equal(
       "accepted",
       "other signers do not count",
     );
+  });
+
+  it("counts a request whose transaction is included only against figures read before its block", async function () {
+    const paymentId = id("refunded while mined");
+    const quote = id("quote while mined");
+    const mined = [
+      request({ amount: 60n }),
+      request({ kind: "fx", amount: 20n, paymentId: quote, quoteAmount: 20n, body: fxBody(20n) }),
+      request({ kind: "refund", amount: 5n, paymentId }),
+    ];
+    for (const queued of mined) expect((await store.admit(queued, plenty)).outcome).to.equal("accepted");
+    const transactionId = await submit(mined.map((queued) => queued.id));
+    await store.markIncluded(transactionId, {
+      hash: id("mined at 9"),
+      blockNumber: 9,
+      blockHash: id("block 9"),
+    });
+
+    // Read at block 9 the ledger holds the 85 already: 15 left of 100 is all there is to count against.
+    const at9 = { balance: figure(15n, 9), dailyRemaining: figure(20n, 9) };
+    expect((await store.admit(request({ amount: 15n }), at9)).outcome).to.equal("accepted");
+    // Read at block 8 it does not: 100 less the 85 mined after it and the 15 just queued leaves nothing.
+    expect(await store.admit(request({ amount: 1n }), { balance: figure(100n, 8) })).to.include({
+      code: "INSUFFICIENT_BALANCE",
+    });
+    expect(
+      await store.admit(request({ amount: 6n }), { ...plenty, dailyRemaining: figure(20n, 9) }),
+    ).to.include({
+      code: "DAILY_LIMIT_EXCEEDED",
+    });
+    const onQuote = (amount: bigint, remaining: bigint, block: number) =>
+      store.admit(request({ kind: "fx", paymentId: quote, quoteAmount: amount, body: fxBody(amount) }), {
+        ...plenty,
+        quoteRemaining: figure(remaining, block),
+      });
+    expect(await onQuote(11n, 30n, 8)).to.include({ code: "QUOTE_EXHAUSTED" });
+    expect((await onQuote(10n, 10n, 9)).outcome).to.equal("accepted");
+    const refund = (amount: bigint, refundable: bigint, block: number) =>
+      store.admit(request({ kind: "refund", amount, paymentId }), {
+        ...plenty,
+        refundable: figure(refundable, block),
+      });
+    expect(await refund(1n, 5n, 8)).to.include({ code: "REFUND_EXCEEDS_PAYMENT" });
+    expect((await refund(5n, 5n, 9)).outcome).to.equal("accepted");
+
+    // Reorged out, the transaction holds its requests again: the same figures now count them.
+    await store.markReorged(transactionId);
+    expect(await store.admit(request({ amount: 1n }), { balance: figure(100n, 9) })).to.include({
+      code: "INSUFFICIENT_BALANCE",
+    });
   });
 
   it("counts queued refunds of a payment against what remains refundable", async function () {
     const paymentId = id("refunded payment");
     const refund = (amount: bigint) =>
       request({ kind: "refund", paymentId, amount, signer: "0x00000000000000000000000000000000000000cc" });
-    expect((await store.admit(refund(70n), { balance: 1_000n, refundable: 100n })).outcome).to.equal(
-      "accepted",
-    );
-    expect(await store.admit(refund(40n), { balance: 1_000n, refundable: 100n })).to.include({
+    expect(
+      (await store.admit(refund(70n), { balance: figure(1_000n), refundable: figure(100n) })).outcome,
+    ).to.equal("accepted");
+    expect(await store.admit(refund(40n), { balance: figure(1_000n), refundable: figure(100n) })).to.include({
       code: "REFUND_EXCEEDS_PAYMENT",
     });
     expect(await store.queuedRefunds(paymentId)).to.equal(70n);
@@ -591,6 +647,37 @@ describe("relayer store", function () {
       const schema = uniqueSchema();
       const store = await createStore(postgresConfig(schema), new Set(["wallet-app"]));
       return { store, cleanup: () => dropSchema(schema) };
+    });
+
+    it("lets payers on two instances take no more of one quote than it delivers", async function () {
+      const schema = uniqueSchema();
+      const stores = [
+        await createStore(postgresConfig(schema), new Set()),
+        await createStore(postgresConfig(schema), new Set()),
+      ];
+      try {
+        for (const store of stores) await store.init({ chainId: 31337, ledger: LEDGER });
+        const quote = id("shared quote");
+        const outcomes = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            (stores[i % 2] as RelayerStore).admit(
+              request({
+                kind: "fx",
+                signer: `0x${(i + 1).toString(16).padStart(40, "0")}`,
+                paymentId: quote,
+                quoteAmount: 1n,
+                body: fxBody(1n),
+              }),
+              { ...plenty, quoteRemaining: figure(10n) },
+            ),
+          ),
+        );
+        expect(outcomes.filter((outcome) => outcome.outcome === "accepted")).to.have.length(10);
+        expect(await (stores[0] as RelayerStore).queuedQuoteUse(quote)).to.equal(10n);
+      } finally {
+        for (const store of stores) await store.close();
+        await dropSchema(schema);
+      }
     });
 
     it("adds quote_amount to a store made before it", async function () {

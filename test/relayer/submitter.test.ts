@@ -12,7 +12,7 @@ import { createLogger } from "../../src/relayer/logger.ts";
 import { createMetrics } from "../../src/relayer/metrics.ts";
 import { openSqliteDatabase } from "../../src/relayer/store/sqliteDatabase.ts";
 import { SqlStore } from "../../src/relayer/store/sqlStore.ts";
-import { storedPayment } from "./helpers/requests.ts";
+import { figure, storedPayment } from "./helpers/requests.ts";
 
 const LEDGER = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Address;
 const WINDOW_MS = 1_000;
@@ -70,13 +70,13 @@ describe("submitter", function () {
       logger,
     });
     const due = Array.from({ length: 5 }, () => storedPayment({ acceptedAt: Date.now() - 2 * WINDOW_MS }));
-    for (const request of due) await store.admit(request, { balance: 10n ** 18n });
+    for (const request of due) await store.admit(request, { balance: figure(10n ** 18n) });
     submitter.start();
     try {
       await until(() => claims > 0, 2_000);
       // One payment arrives while the first wallet's claim holds the five due ones.
       const straggler = storedPayment();
-      await store.admit(straggler, { balance: 10n ** 18n });
+      await store.admit(straggler, { balance: figure(10n ** 18n) });
       submitter.accepted();
       submitter.kick();
       await new Promise((resolve) => setTimeout(resolve, 10 * config.chain.pollIntervalMs));

@@ -405,8 +405,16 @@ export class Tracker {
       metrics.acceptToFinal.observe({ kind: request.kind }, (now - request.acceptedAt) / 1000);
     }
     for (const request of finalized) {
-      if (request.status === "settled")
-        ledger.settled(request.signer, request.currency, request.amount, request.nonce);
+      if (request.status !== "settled") continue;
+      ledger.settled({
+        signer: request.signer,
+        currency: request.currency,
+        amount: request.amount,
+        nonce: request.nonce,
+        payment: request.kind !== "refund",
+        // Settled requests carry their block; were one not to, applying it is the cautious way.
+        block: request.blockNumber ?? Number.MAX_SAFE_INTEGER,
+      });
     }
     logger.info(
       {

@@ -5,6 +5,7 @@ import { requestView } from "../requestView.ts";
 import type { Row, SqlDatabase, SqlExecutor } from "./sqlDatabase.ts";
 import type {
   AdmissionLimits,
+  ChainFigure,
   AdmitResult,
   BatchPlan,
   Inclusion,
@@ -53,6 +54,28 @@ const REQUEST_WITH_TX =
   `SELECT ${REQUEST_COLUMNS}, t.block_number AS tx_block, COALESCE(r.tx_hash, t.included_hash, ` +
   "(SELECT a.hash FROM attempts a WHERE a.tx_id = r.tx_id ORDER BY a.created_at DESC, a.hash LIMIT 1)) AS any_hash " +
   "FROM requests r LEFT JOIN transactions t ON t.id = r.tx_id";
+
+/** Queued requests with the block their transaction is included in, if it is. */
+const QUEUED_COLUMNS = "r.kind, r.amount, r.status, t.block_number AS included";
+const QUEUED_FROM = "requests r LEFT JOIN transactions t ON t.id = r.tx_id";
+
+/**
+ * The total of queued `rows` that `figure` does not hold yet: all of them, less those submitted in a transaction
+ * included at or below the block it was read at. (One that reverted there is taken to hold its requests until
+ * the tracker requeues them at its confirmation depth; a payment accepted on that is one the ledger may reject.)
+ */
+function queuedAgainst(rows: Row[], figure?: ChainFigure): bigint {
+  let total = 0n;
+  for (const row of rows) {
+    const inFigure =
+      figure !== undefined &&
+      row.status === "submitted" &&
+      row.included !== null &&
+      Number(row.included) <= figure.block;
+    if (!inFigure) total += BigInt(row.amount as string);
+  }
+  return total;
+}
 
 /** A column value that is not SQL NULL. */
 type Present = string | number | bigint | boolean | object;
@@ -141,6 +164,8 @@ export class SqlStore implements RelayerStore {
     const db = this.#db;
     return db.transaction(async (tx): Promise<AdmitResult> => {
       await db.lockKey(tx, `${request.signer}:${request.currency}`);
+      // Payers of one quote share its capacity: across instances, one admission at a time checks it.
+      if (request.kind === "fx") await db.lockKey(tx, `quote:${request.paymentId}`);
       if ((await tx.all("SELECT 1 FROM requests WHERE id = $1", [request.id])).length > 0) {
         return {
           outcome: "duplicate",
@@ -148,45 +173,46 @@ export class SqlStore implements RelayerStore {
         };
       }
       const live = await tx.all(
-        `SELECT kind, amount, payment_id FROM requests WHERE signer = $1 AND currency = $2 AND status IN ${LIVE}`,
+        `SELECT ${QUEUED_COLUMNS} FROM ${QUEUED_FROM} ` +
+          `WHERE r.signer = $1 AND r.currency = $2 AND r.status IN ${LIVE}`,
         [request.signer, request.currency],
       );
-      const sum = (rows: Row[]) => rows.reduce((total, row) => total + BigInt(row.amount as string), 0n);
-      const queued = sum(live);
-      if (limits.balance < queued + request.amount) {
+      const queued = queuedAgainst(live, limits.balance);
+      if (limits.balance.value < queued + request.amount) {
         return {
           outcome: "refused",
           code: "INSUFFICIENT_BALANCE",
-          message: `Balance ${limits.balance} minus ${queued} already queued cannot cover ${request.amount}.`,
+          message: `Balance ${limits.balance.value} minus ${queued} already queued cannot cover ${request.amount}.`,
         };
       }
       if (request.kind !== "refund" && limits.dailyRemaining !== undefined) {
-        const queuedPayments = sum(live.filter((row) => row.kind !== "refund"));
-        if (limits.dailyRemaining < queuedPayments + request.amount) {
+        const payments = live.filter((row) => row.kind !== "refund");
+        const queuedPayments = queuedAgainst(payments, limits.dailyRemaining);
+        if (limits.dailyRemaining.value < queuedPayments + request.amount) {
           return {
             outcome: "refused",
             code: "DAILY_LIMIT_EXCEEDED",
-            message: `The daily limit allows ${limits.dailyRemaining} more today, ${queuedPayments} of it queued.`,
+            message: `The daily limit allows ${limits.dailyRemaining.value} more today, ${queuedPayments} of it queued.`,
           };
         }
       }
       if (request.kind === "refund" && limits.refundable !== undefined) {
-        const queuedRefunds = await this.#queuedRefunds(tx, request.paymentId as Hex);
-        if (limits.refundable < queuedRefunds + request.amount) {
+        const queuedRefunds = await this.#queuedRefunds(tx, request.paymentId as Hex, limits.refundable);
+        if (limits.refundable.value < queuedRefunds + request.amount) {
           return {
             outcome: "refused",
             code: "REFUND_EXCEEDS_PAYMENT",
-            message: `${limits.refundable} remains refundable and ${queuedRefunds} is queued.`,
+            message: `${limits.refundable.value} remains refundable and ${queuedRefunds} is queued.`,
           };
         }
       }
       if (request.kind === "fx" && limits.quoteRemaining !== undefined) {
-        const queuedUse = await this.#queuedQuoteUse(tx, request.paymentId as Hex);
-        if (limits.quoteRemaining < queuedUse + (request.quoteAmount ?? 0n)) {
+        const queuedUse = await this.#queuedQuoteUse(tx, request.paymentId as Hex, limits.quoteRemaining);
+        if (limits.quoteRemaining.value < queuedUse + (request.quoteAmount ?? 0n)) {
           return {
             outcome: "refused",
             code: "QUOTE_EXHAUSTED",
-            message: `The quote can deliver ${limits.quoteRemaining} more, ${queuedUse} of it queued.`,
+            message: `The quote can deliver ${limits.quoteRemaining.value} more, ${queuedUse} of it queued.`,
           };
         }
       }
@@ -226,24 +252,26 @@ export class SqlStore implements RelayerStore {
     });
   }
 
-  async #queuedRefunds(tx: SqlExecutor, paymentId: Hex): Promise<bigint> {
+  async #queuedRefunds(tx: SqlExecutor, paymentId: Hex, figure?: ChainFigure): Promise<bigint> {
     const rows = await tx.all(
-      `SELECT amount FROM requests WHERE kind = 'refund' AND payment_id = $1 AND status IN ${LIVE}`,
+      `SELECT ${QUEUED_COLUMNS} FROM ${QUEUED_FROM} ` +
+        `WHERE r.kind = 'refund' AND r.payment_id = $1 AND r.status IN ${LIVE}`,
       [paymentId],
     );
-    return rows.reduce((total, row) => total + BigInt(row.amount as string), 0n);
+    return queuedAgainst(rows, figure);
   }
 
   queuedRefunds(paymentId: Hex): Promise<bigint> {
     return this.#queuedRefunds(this.#db, paymentId);
   }
 
-  async #queuedQuoteUse(tx: SqlExecutor, quoteHash: Hex): Promise<bigint> {
+  async #queuedQuoteUse(tx: SqlExecutor, quoteHash: Hex, figure?: ChainFigure): Promise<bigint> {
     const rows = await tx.all(
-      `SELECT quote_amount FROM requests WHERE kind = 'fx' AND payment_id = $1 AND status IN ${LIVE}`,
+      `SELECT r.quote_amount AS amount, r.status, t.block_number AS included FROM ${QUEUED_FROM} ` +
+        `WHERE r.kind = 'fx' AND r.payment_id = $1 AND r.status IN ${LIVE}`,
       [quoteHash],
     );
-    return rows.reduce((total, row) => total + BigInt(row.quote_amount as string), 0n);
+    return queuedAgainst(rows, figure);
   }
 
   queuedQuoteUse(quoteHash: Hex): Promise<bigint> {

@@ -60,16 +60,26 @@ export interface StoredRequest extends NewRequest {
   blockNumber?: number;
 }
 
-/** What the ledger says about the signer right now, for the admission checks that depend on the queue. */
+/**
+ * A figure read from the chain, with the block it was read at. A queued request whose transaction is included at
+ * or below that block is in the figure already, so the admission checks count only the queued requests that are
+ * not: a payment mined but not yet final is counted once, not twice.
+ */
+export interface ChainFigure {
+  value: bigint;
+  block: number;
+}
+
+/** What the ledger says about the signer, for the admission checks that depend on the queue. */
 export interface AdmissionLimits {
   /** The signer's balance on chain. */
-  balance: bigint;
+  balance: ChainFigure;
   /** What the signer's daily limit still allows today, if it has one (payments only). */
-  dailyRemaining?: bigint;
+  dailyRemaining?: ChainFigure;
   /** For refunds: the payment's amount minus what the ledger has refunded already. */
-  refundable?: bigint;
+  refundable?: ChainFigure;
   /** For cross-currency payments: the quote's maximum minus what the FX contract has metered already. */
-  quoteRemaining?: bigint;
+  quoteRemaining?: ChainFigure;
 }
 
 /** The result of `admit`. */

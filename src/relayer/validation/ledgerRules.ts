@@ -3,6 +3,7 @@
  * the ledger will settle (unless the account changes in between, which the ledger then reports).
  */
 import { ApiError } from "../errors.ts";
+import type { ChainFigure } from "../store/types.ts";
 import type { LedgerAccount, LedgerCustomerLimit } from "./ledgerView.ts";
 
 /** Nonces are unordered within 64 above the account's base (`AccountLib.WINDOW`). */
@@ -100,13 +101,23 @@ export function checkNonce(account: LedgerAccount, nonce: bigint): void {
 }
 
 /**
- * What a daily limit still allows today (UTC days, as the ledger counts them).
+ * What a daily limit still allows today (UTC days, as the ledger counts them), at the block it was read at.
  *
  * @example
  * dailyRemaining(await ledger.customerLimit(payer, currency), Date.now());
  */
-export function dailyRemaining(limit: LedgerCustomerLimit, nowMs: number): bigint {
+export function dailyRemaining(limit: LedgerCustomerLimit, nowMs: number): ChainFigure {
   const today = BigInt(Math.floor(nowMs / 86_400_000));
   const spent = limit.day === today ? limit.spentToday : 0n;
-  return limit.dailyLimit > spent ? limit.dailyLimit - spent : 0n;
+  return { value: limit.dailyLimit > spent ? limit.dailyLimit - spent : 0n, block: limit.block };
+}
+
+/**
+ * An account's balance, at the block it was read at.
+ *
+ * @example
+ * balanceOf(await ledger.account(payer, currency));
+ */
+export function balanceOf(account: LedgerAccount): ChainFigure {
+  return { value: account.balance, block: account.block };
 }

@@ -3,6 +3,7 @@ import { encodeFunctionData, parseAbi, size, slice, type Address, type Hex, type
 import { ERC1271_GAS } from "../../protocol/batch.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
 import { BANK_STATUSES } from "../../protocol/types.ts";
+import type { ChainFigure } from "../store/types.ts";
 import { classifyRpcError, isAmbiguous } from "../chain/classifyRpcError.ts";
 import { calldataTokens, TX_BASE_GAS } from "../engine/gas.ts";
 
@@ -14,6 +15,8 @@ export interface LedgerAccount {
   limited: boolean;
   nonceBase: bigint;
   nonceBitmap: bigint;
+  /** The block it was read at; our settlements in later blocks are applied to it. */
+  block: number;
 }
 
 /** A customer's daily limit state. */
@@ -22,6 +25,20 @@ export interface LedgerCustomerLimit {
   spentToday: bigint;
   /** UTC day (unix seconds / 86,400) `spentToday` refers to. */
   day: bigint;
+  /** The block it was read at; our settlements in later blocks are applied to it. */
+  block: number;
+}
+
+/** A settlement this relayer saw final, as `LedgerView.settled` applies it. */
+export interface OwnSettlement {
+  signer: Address;
+  currency: number;
+  amount: bigint;
+  nonce: bigint;
+  /** Whether it spends the signer's daily limit (payments do, refunds do not). */
+  payment: boolean;
+  /** The block it was included in. */
+  block: number;
 }
 
 const erc1271Abi = parseAbi([
@@ -34,7 +51,9 @@ const SETTINGS_TTL_MS = 10_000;
 /**
  * What intake needs to know from the ledger and registry, read through short-lived caches so that a burst of
  * payments costs a handful of `eth_call`s, not one per check. Concurrent reads of one key share one call.
- * Accounts are cached for `accountTtlMs` and forgotten as soon as one of the account's payments is final.
+ * Accounts and daily limits are read at a known block (the newest the relayer has seen) and cached for
+ * `accountTtlMs`, with our own settlements after that block applied as they become final; intake counts what is
+ * queued and not in the block read, so a payment is never counted twice (`ChainFigure`).
  */
 export interface LedgerView {
   /** An account in a currency; `fresh` skips the cache (and refreshes it). */
@@ -50,19 +69,27 @@ export interface LedgerView {
   hasCode(address: Address): Promise<boolean>;
   /** Whether a smart account accepts `signature` for `digest` (ERC-1271); a revert or odd answer means no. */
   isValidErc1271(address: Address, digest: Hex, signature: Hex): Promise<boolean>;
-  refundedAmount(paymentId: Hex): Promise<bigint>;
+  /** What the ledger has refunded of a payment, read at `readBlock(fresh)`. */
+  refundedAmount(paymentId: Hex, fresh?: boolean): Promise<ChainFigure>;
   /**
-   * Applies a settlement this relayer saw to the cached account, as the ledger did: the balance goes down and
-   * the nonce is used (the window sliding past used nonces at its start). A cached account thus stays exact
-   * for our own payments, and is re-read only when it expires, for what others changed.
+   * The block reads are made at: the newest the relayer has seen (no round trip), else, or when `fresh`, the
+   * node's newest. A refusal is confirmed with fresh reads, so a deposit or an account opened a moment ago counts.
    */
-  settled(address: Address, currency: number, amount: bigint, nonce: bigint): void;
+  readBlock(fresh?: boolean): Promise<number>;
+  /**
+   * Applies a settlement this relayer saw final to the cached account and daily limit, as the ledger did, if
+   * they were read before its block: the balance goes down, the nonce is used (the window sliding past used
+   * nonces at its start) and a payment adds to the day's spending. A cached account thus stays exact for our
+   * own payments, and is re-read only when it expires, for what others changed.
+   */
+  settled(settlement: OwnSettlement): void;
 }
 
 type Entry<T> = { value: Promise<T>; expires: number };
 
 /** `AccountLib.useNonce` and the debit, on a cached account. */
-function applySettlement(account: LedgerAccount, amount: bigint, nonce: bigint): void {
+function applyToAccount(account: LedgerAccount, { amount, nonce, block }: OwnSettlement): void {
+  if (block <= account.block) return;
   account.balance = account.balance > amount ? account.balance - amount : 0n;
   const offset = nonce - account.nonceBase;
   if (offset < 0n || offset >= 64n) return;
@@ -76,7 +103,15 @@ function applySettlement(account: LedgerAccount, amount: bigint, nonce: bigint):
   account.nonceBase = base;
 }
 
-function cached<T>(ttlMs: number, load: (key: string) => Promise<T>) {
+/** `_spendDailyLimit`, on a cached limit (the day by this machine's clock, as `dailyRemaining` takes it). */
+function applyToLimit(limit: LedgerCustomerLimit, { amount, payment, block }: OwnSettlement): void {
+  if (!payment || block <= limit.block) return;
+  const today = BigInt(Math.floor(Date.now() / 86_400_000));
+  limit.spentToday = (limit.day === today ? limit.spentToday : 0n) + amount;
+  limit.day = today;
+}
+
+function cached<T>(ttlMs: number, load: (key: string, fresh: boolean) => Promise<T>) {
   const entries = new Map<string, Entry<T>>();
   return {
     peek(key: string): Promise<T> | undefined {
@@ -87,7 +122,7 @@ function cached<T>(ttlMs: number, load: (key: string) => Promise<T>) {
       const now = Date.now();
       const entry = entries.get(key);
       if (!fresh && entry !== undefined && entry.expires > now) return entry.value;
-      const value = load(key);
+      const value = load(key, fresh);
       entries.set(key, { value, expires: now + ttlMs });
       // A failed read must not be served from the cache.
       value.catch(() => entries.delete(key));
@@ -97,42 +132,50 @@ function cached<T>(ttlMs: number, load: (key: string) => Promise<T>) {
 }
 
 /**
- * Creates the cached view of one ledger and its registry.
+ * Creates the cached view of one ledger and its registry. `head` gives the newest block the relayer has seen
+ * (the tracker's), which account reads are made at; before there is one, the node is asked.
  *
  * @example
- * const view = await createLedgerView(client, ledger, 2_000);
- * const { bankId, balance } = await view.account(payer, 156);
+ * const view = await createLedgerView(client, ledger, 2_000, () => tracker.head);
+ * const { bankId, balance, block } = await view.account(payer, 156);
  */
 export async function createLedgerView(
   client: PublicClient,
   ledger: Address,
   accountTtlMs: number,
+  head: () => number | undefined = () => undefined,
 ): Promise<LedgerView> {
   const registry = await client.readContract({
     address: ledger,
     abi: settlementLedgerAbi,
     functionName: "registry",
   });
+  const readBlock = async (fresh = false) =>
+    (fresh ? undefined : head()) ?? Number(await client.getBlockNumber({ cacheTime: 0 }));
   const split = (key: string) => key.split(":") as [Address, string];
-  const accounts = cached(accountTtlMs, async (key) => {
+  const accounts = cached(accountTtlMs, async (key, fresh): Promise<LedgerAccount> => {
     const [address, currency] = split(key);
+    const block = await readBlock(fresh);
     const account = await client.readContract({
       address: ledger,
       abi: settlementLedgerAbi,
       functionName: "getAccount",
       args: [address, Number(currency)],
+      blockNumber: BigInt(block),
     });
-    return { ...account, nonceBase: BigInt(account.nonceBase), nonceBitmap: account.nonceBitmap };
+    return { ...account, nonceBase: BigInt(account.nonceBase), nonceBitmap: account.nonceBitmap, block };
   });
-  const limits = cached(accountTtlMs, async (key) => {
+  const limits = cached(accountTtlMs, async (key, fresh): Promise<LedgerCustomerLimit> => {
     const [address, currency] = split(key);
+    const block = await readBlock(fresh);
     const limit = await client.readContract({
       address: ledger,
       abi: settlementLedgerAbi,
       functionName: "getCustomerLimit",
       args: [address, Number(currency)],
+      blockNumber: BigInt(block),
     });
-    return { dailyLimit: limit.dailyLimit, spentToday: limit.spentToday, day: limit.day };
+    return { dailyLimit: limit.dailyLimit, spentToday: limit.spentToday, day: limit.day, block };
   });
   const currencies = cached(SETTINGS_TTL_MS, async (currency) => {
     const config = await client.readContract({
@@ -197,20 +240,28 @@ export async function createLedgerView(
         return false;
       }
     },
-    refundedAmount: (paymentId) =>
-      client.readContract({
+    async refundedAmount(paymentId, fresh) {
+      const block = await readBlock(fresh);
+      const value = await client.readContract({
         address: ledger,
         abi: settlementLedgerAbi,
         functionName: "refundedAmount",
         args: [paymentId],
-      }),
-    settled(address, currency, amount, nonce) {
-      void accounts.peek(`${address.toLowerCase()}:${currency}`)?.then(
-        (account) => {
-          applySettlement(account, amount, nonce);
-        },
-        () => undefined,
-      );
+        blockNumber: BigInt(block),
+      });
+      return { value, block };
+    },
+    readBlock,
+    settled(settlement) {
+      // Applied to whichever read is cached now, once it is in: one still on its way may be from before the block.
+      const key = `${settlement.signer.toLowerCase()}:${settlement.currency}`;
+      const ignore = () => undefined;
+      void accounts.peek(key)?.then((account) => {
+        applyToAccount(account, settlement);
+      }, ignore);
+      void limits.peek(key)?.then((limit) => {
+        applyToLimit(limit, settlement);
+      }, ignore);
     },
   };
 }

@@ -4,8 +4,8 @@ import { payAmountFor, type FxPayment, type FxQuote } from "../../protocol/fx.ts
 import { toWireFxPayment, toWireFxQuote } from "../../protocol/fxWire.ts";
 import { fxSettlementAbi } from "../../protocol/generated/abi.ts";
 import { ApiError } from "../errors.ts";
-import type { AdmissionLimits, NewRequest } from "../store/types.ts";
-import { checkAmount, checkDeadline, dailyRemaining } from "./ledgerRules.ts";
+import type { AdmissionLimits, ChainFigure, NewRequest } from "../store/types.ts";
+import { balanceOf, checkAmount, checkDeadline, dailyRemaining } from "./ledgerRules.ts";
 import type { LedgerAccount } from "./ledgerView.ts";
 import { checkAccounts, type Validated, type ValidationContext } from "./validatePayment.ts";
 import type { FxTypedDataHasher } from "./typedDataHasher.ts";
@@ -113,16 +113,22 @@ export async function validateFxPayment(
     if (existing !== undefined) return { existing };
     throw error;
   }
-  const quoteRemaining = async () =>
-    quote.maxToAmount -
-    (await context.client.readContract({
+  const quoteRemaining = async (fresh: boolean): Promise<ChainFigure> => {
+    const block = await ledger.readBlock(fresh);
+    const used = await context.client.readContract({
       address: context.fx,
       abi: fxSettlementAbi,
       functionName: "quoteUsed",
       args: [quoteHash],
-    }));
+      blockNumber: BigInt(block),
+    });
+    return { value: quote.maxToAmount - used, block };
+  };
   const limitsOf = async (account: LedgerAccount, fresh: boolean): Promise<AdmissionLimits> => {
-    const limits: AdmissionLimits = { balance: account.balance, quoteRemaining: await quoteRemaining() };
+    const limits: AdmissionLimits = {
+      balance: balanceOf(account),
+      quoteRemaining: await quoteRemaining(fresh),
+    };
     if (account.limited) {
       limits.dailyRemaining = dailyRemaining(
         await ledger.customerLimit(payment.payer, payment.payCurrency, fresh),

@@ -5,6 +5,7 @@ import { toWirePayment } from "../../protocol/wire.ts";
 import { ApiError } from "../errors.ts";
 import type { AdmissionLimits, NewRequest, RelayerStore, StoredRequest } from "../store/types.ts";
 import {
+  balanceOf,
   checkAmount,
   checkDeadline,
   checkNonce,
@@ -141,7 +142,7 @@ export async function validatePayment(
   }
 
   const limitsOf = async (account: LedgerAccount, fresh: boolean): Promise<AdmissionLimits> => {
-    const limits: AdmissionLimits = { balance: account.balance };
+    const limits: AdmissionLimits = { balance: balanceOf(account) };
     if (account.limited) {
       limits.dailyRemaining = dailyRemaining(
         await ledger.customerLimit(payment.payer, payment.currency, fresh),

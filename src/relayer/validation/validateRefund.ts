@@ -5,7 +5,7 @@ import { toWirePayment, toWireRefund } from "../../protocol/wire.ts";
 import { ApiError } from "../errors.ts";
 import type { NewRequest } from "../store/types.ts";
 import { findSettlement } from "./findSettlement.ts";
-import { checkAmount, checkDeadline, checkNonce, checkSigner } from "./ledgerRules.ts";
+import { balanceOf, checkAmount, checkDeadline, checkNonce, checkSigner } from "./ledgerRules.ts";
 import type { Validated, ValidationContext } from "./validatePayment.ts";
 import { verifySignature } from "./verifySignature.ts";
 
@@ -77,7 +77,10 @@ export async function validateRefund(
       `No PaymentSettled event for ${paymentId} in the searched blocks.`,
     );
   }
-  const refunded = await ledger.refundedAmount(paymentId);
+  const refundable = async (fresh: boolean) => {
+    const refunded = await ledger.refundedAmount(paymentId, fresh);
+    return { value: payment.amount - refunded.value, block: refunded.block };
+  };
   const request: NewRequest = {
     id,
     kind: "refund",
@@ -99,10 +102,10 @@ export async function validateRefund(
   if (client !== undefined) request.client = client;
   return {
     request,
-    limits: { balance: payee.balance, refundable: payment.amount - refunded },
-    freshLimits: async () => ({
-      balance: (await ledger.account(payment.payee, payment.currency, true)).balance,
-      refundable: payment.amount - (await ledger.refundedAmount(paymentId)),
-    }),
+    limits: { balance: balanceOf(payee), refundable: await refundable(false) },
+    freshLimits: async () => {
+      const account = await ledger.account(payment.payee, payment.currency, true);
+      return { balance: balanceOf(account), refundable: await refundable(true) };
+    },
   };
 }

@@ -1,12 +1,15 @@
 import { keccak256, stringToHex, type Address } from "viem";
 
 import { toWirePayment } from "../../../src/protocol/index.ts";
-import type { NewRequest } from "../../../src/relayer/store/types.ts";
+import type { ChainFigure, NewRequest } from "../../../src/relayer/store/types.ts";
 
 /** The payer of `storedPayment`'s requests unless overridden. */
 export const STORED_PAYER = "0x00000000000000000000000000000000000000aa" as Address;
 
 let counter = 0;
+
+/** An admission figure read at `block` (by default before anything was included). */
+export const figure = (value: bigint, block = 0): ChainFigure => ({ value, block });
 
 /**
  * A payment request as `validatePayment` stores it, with a fresh id and nonce on every call and `overrides`
