@@ -38,10 +38,11 @@ const fxBody = (receiveAmount: bigint) =>
   JSON.stringify({ payment: { receiveAmount: String(receiveAmount) } });
 
 /**
- * A store made before requests had `quote_amount` (`downgrade` takes an open one back there) gains it when
- * opened, filled in from the live cross-currency requests' bodies, so their quotes stay metered.
+ * A store made before requests had `quote_amount` and transactions `settles_none` (`downgrade` takes an open one
+ * back there) gains them when opened, `quote_amount` filled in from the live cross-currency requests' bodies, so
+ * their quotes stay metered (a count that reads `settles_none` too).
  */
-async function expectQuoteAmountAdded(
+async function expectColumnsAdded(
   open: () => Promise<RelayerStore>,
   downgrade: () => Promise<void>,
 ): Promise<void> {
@@ -181,11 +182,8 @@ function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () =>
     ];
     for (const queued of mined) expect((await store.admit(queued, plenty)).outcome).to.equal("accepted");
     const transactionId = await submit(mined.map((queued) => queued.id));
-    await store.markIncluded(transactionId, {
-      hash: id("mined at 9"),
-      blockNumber: 9,
-      blockHash: id("block 9"),
-    });
+    const inclusionAt9 = { hash: id("mined at 9"), blockNumber: 9, blockHash: id("block 9") };
+    await store.markIncluded(transactionId, inclusionAt9);
 
     // Read at block 9 the ledger holds the 85 already: 15 left of 100 is all there is to count against.
     const at9 = { balance: figure(15n, 9), dailyRemaining: figure(20n, 9) };
@@ -214,11 +212,16 @@ function storeContract(open: () => Promise<{ store: RelayerStore; cleanup: () =>
     expect(await refund(1n, 5n, 8)).to.include({ code: "REFUND_EXCEEDS_PAYMENT" });
     expect((await refund(5n, 5n, 9)).outcome).to.equal("accepted");
 
-    // Reorged out, the transaction holds its requests again: the same figures now count them.
-    await store.markReorged(transactionId);
-    expect(await store.admit(request({ amount: 1n }), { balance: figure(100n, 9) })).to.include({
-      code: "INSUFFICIENT_BALANCE",
-    });
+    // Reorged out, or mined reverted (or as a cancellation), it settles nothing there: the figures count it.
+    for (const change of [
+      () => store.markReorged(transactionId),
+      () => store.markIncluded(transactionId, inclusionAt9, true),
+    ]) {
+      await change();
+      expect(await store.admit(request({ amount: 1n }), { balance: figure(100n, 9) })).to.include({
+        code: "INSUFFICIENT_BALANCE",
+      });
+    }
   });
 
   it("counts queued refunds of a payment against what remains refundable", async function () {
@@ -463,15 +466,18 @@ describe("relayer store", function () {
       return { store, cleanup };
     });
 
-    it("adds quote_amount to a store made before it", async function () {
+    it("adds quote_amount and settles_none to a store made before them", async function () {
       const { dir, cleanup } = await tempDir();
       const file = path.join(dir, "store.db");
       try {
-        await expectQuoteAmountAdded(
+        await expectColumnsAdded(
           () => createStore(sqliteConfig(file), new Set(["wallet-app"])),
           () => {
             const db = new DatabaseSync(file);
-            db.exec("DROP INDEX requests_quote_live; ALTER TABLE requests DROP COLUMN quote_amount");
+            db.exec(
+              "DROP INDEX requests_quote_live; ALTER TABLE requests DROP COLUMN quote_amount; " +
+                "ALTER TABLE transactions DROP COLUMN settles_none",
+            );
             db.close();
             return Promise.resolve();
           },
@@ -680,17 +686,18 @@ describe("relayer store", function () {
       }
     });
 
-    it("adds quote_amount to a store made before it", async function () {
+    it("adds quote_amount and settles_none to a store made before them", async function () {
       const schema = uniqueSchema();
       try {
-        await expectQuoteAmountAdded(
+        await expectColumnsAdded(
           () => createStore(postgresConfig(schema), new Set(["wallet-app"])),
           async () => {
             const client = new pg.Client({ connectionString: POSTGRES_URL });
             await client.connect();
             try {
               await client.query(
-                `DROP INDEX ${schema}.requests_quote_live; ALTER TABLE ${schema}.requests DROP COLUMN quote_amount`,
+                `DROP INDEX ${schema}.requests_quote_live; ALTER TABLE ${schema}.requests DROP COLUMN quote_amount; ` +
+                  `ALTER TABLE ${schema}.transactions DROP COLUMN settles_none`,
               );
             } finally {
               await client.end();

@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { TransactionReceiptNotFoundError, type Address, type Hex, type PublicClient } from "viem";
+import {
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+  type PublicClient,
+  type TransactionReceipt,
+} from "viem";
 
 import type { HotWallet } from "../../src/relayer/chain/hotWallets.ts";
 import { relayerConfigSchema } from "../../src/relayer/config.ts";
@@ -7,7 +13,7 @@ import { Broadcaster } from "../../src/relayer/engine/broadcaster.ts";
 import { Tracker } from "../../src/relayer/engine/tracker.ts";
 import { createLogger } from "../../src/relayer/logger.ts";
 import { createMetrics } from "../../src/relayer/metrics.ts";
-import type { RelayerStore, StoredTransaction } from "../../src/relayer/store/types.ts";
+import type { Inclusion, RelayerStore, StoredTransaction } from "../../src/relayer/store/types.ts";
 import type { LedgerView } from "../../src/relayer/validation/ledgerView.ts";
 
 const WALLET = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8" as Address;
@@ -58,7 +64,15 @@ function setup(broadcastAt?: number) {
   const node = deferred();
   /** Set to hold the next `openTransactions` read until resolved; the read returns what was stored when called. */
   let holdRead: { promise: Promise<void>; resolve: () => void; reading: { resolve: () => void } } | undefined;
-  const chain = { head: 10n, receiptAsks: 0, headRead: Promise.resolve() as Promise<unknown> };
+  const chain = {
+    head: 10n,
+    receiptAsks: 0,
+    headRead: Promise.resolve() as Promise<unknown>,
+    /** The receipt the node has for the transaction, if it is mined. */
+    receipt: undefined as TransactionReceipt | undefined,
+  };
+  /** What `markIncluded` was told: the block, and whether the transaction settles none of its requests. */
+  const included: { blockNumber: number; settlesNone: boolean | undefined }[] = [];
   const client = {
     getBlockNumber: async () => {
       await chain.headRead;
@@ -67,6 +81,7 @@ function setup(broadcastAt?: number) {
     getTransactionCount: () => Promise.resolve(0),
     getTransactionReceipt: ({ hash }: { hash: Hex }) => {
       chain.receiptAsks++;
+      if (chain.receipt !== undefined) return Promise.resolve(chain.receipt);
       return Promise.reject(new TransactionReceiptNotFoundError({ hash }));
     },
     request: async ({ params }: { method: string; params: [Hex] }) => {
@@ -87,6 +102,10 @@ function setup(broadcastAt?: number) {
       return snapshot;
     },
     rawOf: (hash: Hex) => Promise.resolve(hash === HASH ? RAW : undefined),
+    markIncluded: (_id: number, inclusion: Inclusion, settlesNone?: boolean) => {
+      included.push({ blockNumber: inclusion.blockNumber, settlesNone });
+      return Promise.resolve();
+    },
     markBroadcast: (hash: Hex, at: number) => {
       for (const attempt of stored.attempts) if (attempt.hash === hash) attempt.broadcastAt = at;
       return Promise.resolve();
@@ -112,6 +131,7 @@ function setup(broadcastAt?: number) {
     tracker,
     broadcaster,
     sends,
+    included,
     /** The head the node reports (once `headRead` resolves), and how many receipts it was asked for. */
     chain,
     /** Lets the node answer every send, those waiting and those to come. */
@@ -249,5 +269,24 @@ describe("tracker receipt lookups", function () {
     chain.head = 11n;
     await tracker.poll();
     expect(chain.receiptAsks).to.equal(3);
+  });
+});
+
+describe("tracker inclusion", function () {
+  it("records whether a transaction mined short of its confirmations settles any of its requests", async function () {
+    for (const status of ["success", "reverted"] as const) {
+      const { tracker, chain, included, openNode } = setup(Date.now());
+      openNode();
+      chain.receipt = {
+        status,
+        transactionHash: HASH,
+        blockNumber: 10n,
+        blockHash: `0x${"cd".repeat(32)}`,
+        logs: [],
+      } as unknown as TransactionReceipt;
+      await tracker.poll();
+      // Three confirmations by default: in block 10 at head 10 it has one.
+      expect(included).to.deep.equal([{ blockNumber: 10, settlesNone: status === "reverted" }]);
+    }
   });
 });

@@ -308,17 +308,19 @@ export class Tracker {
         "transaction moved to another block",
       );
     }
+    const attempt = transaction.attempts.find((candidate) => candidate.hash === inclusion.hash);
+    // A revert, or the no-op that cancelled the batch: none of its requests settled in that block.
+    const settlesNone = receipt.status === "reverted" || attempt?.cancel === true;
     if (head - inclusion.blockNumber + 1 < this.#deps.config.chain.confirmations) {
       if (transaction.inclusion?.blockHash !== inclusion.blockHash) {
-        await this.#deps.store.markIncluded(transaction.id, inclusion);
+        await this.#deps.store.markIncluded(transaction.id, inclusion, settlesNone);
       }
       return;
     }
-    const attempt = transaction.attempts.find((candidate) => candidate.hash === inclusion.hash);
     const requests = transaction.kind === "noop" ? [] : await this.#deps.store.requestsOf(transaction.id);
     const live = requests.filter((request) => request.status === "submitted");
     let final: TransactionFinal;
-    if (receipt.status === "reverted" || attempt?.cancel === true) {
+    if (settlesNone) {
       final = this.#requeue(live, receipt.status === "reverted" ? "reverted" : "dropped", "Reverted");
       final.inclusion = inclusion;
     } else {

@@ -1,6 +1,6 @@
 import pg from "pg";
 
-import { schemaStatements } from "./schema.ts";
+import { MIGRATED_TABLES, schemaStatements, type MigratedTable } from "./schema.ts";
 import type { Row, SqlDatabase, SqlExecutor } from "./sqlDatabase.ts";
 
 /** Any constant: the advisory lock that keeps concurrent instances from creating the tables twice. */
@@ -63,12 +63,15 @@ export async function openPostgresDatabase(
     async migrate() {
       await transaction(async (tx) => {
         await tx.all(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-        const columns = await tx.all(
-          "SELECT column_name AS name FROM information_schema.columns " +
-            "WHERE table_schema = current_schema() AND table_name = 'requests'",
+        const existing = new Map<MigratedTable, Set<string>>(
+          MIGRATED_TABLES.map((table) => [table, new Set()]),
         );
-        const names = new Set(columns.map((column) => String(column.name)));
-        for (const statement of schemaStatements("postgres", names)) await tx.run(statement);
+        const columns = await tx.all(
+          "SELECT table_name AS table, column_name AS name FROM information_schema.columns " +
+            "WHERE table_schema = current_schema()",
+        );
+        for (const column of columns) existing.get(column.table as MigratedTable)?.add(String(column.name));
+        for (const statement of schemaStatements("postgres", existing)) await tx.run(statement);
       });
     },
     transaction,

@@ -1,29 +1,38 @@
+/** The tables that have gained columns since they were first created. */
+export const MIGRATED_TABLES = ["requests", "transactions"] as const;
+export type MigratedTable = (typeof MIGRATED_TABLES)[number];
+/** The columns each of those tables has. */
+export type ExistingColumns = ReadonlyMap<MigratedTable, ReadonlySet<string>>;
+
 /**
  * The store's tables. Amounts are decimal text (they reach 2^96); nonces, deadlines, block numbers and
  * millisecond timestamps fit 53 bits. `seq` orders every status change for the change feed; PostgreSQL takes it
  * from one counter row, whose lock makes seq order equal commit order across instances (SQLite counts it in
  * memory, having one writer).
  *
- * `requestColumns`: the columns `requests` has already (none if it does not exist yet), to add the columns
- * added since it was first created, and fill them in.
+ * `existing`: the columns each table has already (none if it does not exist yet), to add the columns added since
+ * it was first created, and fill them in.
  */
 export function schemaStatements(
   dialect: "sqlite" | "postgres",
-  requestColumns: ReadonlySet<string> = new Set(),
+  existing: ExistingColumns = new Map(),
 ): string[] {
+  const lacks = (table: MigratedTable, column: string) => {
+    const columns = existing.get(table);
+    return columns !== undefined && columns.size > 0 && !columns.has(column);
+  };
   const id = dialect === "sqlite" ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY";
   const big = dialect === "sqlite" ? "INTEGER" : "BIGINT";
   const receiveAmount =
     dialect === "sqlite"
       ? "json_extract(body, '$.payment.receiveAmount')"
       : "(body::json #>> '{payment,receiveAmount}')";
-  const addQuoteAmount =
-    requestColumns.size > 0 && !requestColumns.has("quote_amount")
-      ? [
-          "ALTER TABLE requests ADD COLUMN quote_amount TEXT",
-          `UPDATE requests SET quote_amount = ${receiveAmount} WHERE kind = 'fx'`,
-        ]
-      : [];
+  const addQuoteAmount = lacks("requests", "quote_amount")
+    ? [
+        "ALTER TABLE requests ADD COLUMN quote_amount TEXT",
+        `UPDATE requests SET quote_amount = ${receiveAmount} WHERE kind = 'fx'`,
+      ]
+    : [];
   return [
     `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value ${big} NOT NULL)`,
@@ -82,8 +91,12 @@ export function schemaStatements(
       block_hash TEXT,
       created_at ${big} NOT NULL,
       updated_at ${big} NOT NULL,
+      settles_none INTEGER NOT NULL DEFAULT 0,
       UNIQUE (wallet, nonce)
     )`,
+    ...(lacks("transactions", "settles_none")
+      ? ["ALTER TABLE transactions ADD COLUMN settles_none INTEGER NOT NULL DEFAULT 0"]
+      : []),
     `CREATE INDEX IF NOT EXISTS transactions_open ON transactions (wallet, nonce)
       WHERE status IN ('pending', 'included')`,
     `CREATE TABLE IF NOT EXISTS attempts (

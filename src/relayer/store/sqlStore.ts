@@ -55,14 +55,14 @@ const REQUEST_WITH_TX =
   "(SELECT a.hash FROM attempts a WHERE a.tx_id = r.tx_id ORDER BY a.created_at DESC, a.hash LIMIT 1)) AS any_hash " +
   "FROM requests r LEFT JOIN transactions t ON t.id = r.tx_id";
 
-/** Queued requests with the block their transaction is included in, if it is. */
-const QUEUED_COLUMNS = "r.kind, r.amount, r.status, t.block_number AS included";
+/** Queued requests with the block their transaction is included in, if it is and settles them there. */
+const INCLUDED = "CASE WHEN t.settles_none = 0 THEN t.block_number END AS included";
+const QUEUED_COLUMNS = `r.kind, r.amount, r.status, ${INCLUDED}`;
 const QUEUED_FROM = "requests r LEFT JOIN transactions t ON t.id = r.tx_id";
 
 /**
  * The total of queued `rows` that `figure` does not hold yet: all of them, less those submitted in a transaction
- * included at or below the block it was read at. (One that reverted there is taken to hold its requests until
- * the tracker requeues them at its confirmation depth; a payment accepted on that is one the ledger may reject.)
+ * included at or below the block it was read at (and not reverted or cancelled there).
  */
 function queuedAgainst(rows: Row[], figure?: ChainFigure): bigint {
   let total = 0n;
@@ -267,7 +267,7 @@ export class SqlStore implements RelayerStore {
 
   async #queuedQuoteUse(tx: SqlExecutor, quoteHash: Hex, figure?: ChainFigure): Promise<bigint> {
     const rows = await tx.all(
-      `SELECT r.quote_amount AS amount, r.status, t.block_number AS included FROM ${QUEUED_FROM} ` +
+      `SELECT r.quote_amount AS amount, r.status, ${INCLUDED} FROM ${QUEUED_FROM} ` +
         `WHERE r.kind = 'fx' AND r.payment_id = $1 AND r.status IN ${LIVE}`,
       [quoteHash],
     );
@@ -570,12 +570,19 @@ export class SqlStore implements RelayerStore {
     );
   }
 
-  async markIncluded(transactionId: number, inclusion: Inclusion): Promise<void> {
+  async markIncluded(transactionId: number, inclusion: Inclusion, settlesNone = false): Promise<void> {
     await this.#db.transaction((tx) =>
       tx.run(
         "UPDATE transactions SET status = 'included', included_hash = $2, block_number = $3, block_hash = $4, " +
-          "updated_at = $5 WHERE id = $1 AND status IN ('pending', 'included')",
-        [transactionId, inclusion.hash, inclusion.blockNumber, inclusion.blockHash, Date.now()],
+          "updated_at = $5, settles_none = $6 WHERE id = $1 AND status IN ('pending', 'included')",
+        [
+          transactionId,
+          inclusion.hash,
+          inclusion.blockNumber,
+          inclusion.blockHash,
+          Date.now(),
+          settlesNone ? 1 : 0,
+        ],
       ),
     );
   }
@@ -584,7 +591,7 @@ export class SqlStore implements RelayerStore {
     await this.#db.transaction((tx) =>
       tx.run(
         "UPDATE transactions SET status = 'pending', included_hash = NULL, block_number = NULL, block_hash = NULL, " +
-          "updated_at = $2 WHERE id = $1 AND status = 'included'",
+          "settles_none = 0, updated_at = $2 WHERE id = $1 AND status = 'included'",
         [transactionId, Date.now()],
       ),
     );

@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 
 import { Mutex } from "../mutex.ts";
 import type { CheckpointerOptions } from "./sqliteCheckpointer.ts";
-import { schemaStatements } from "./schema.ts";
+import { MIGRATED_TABLES, schemaStatements, type MigratedTable } from "./schema.ts";
 import type { Row, SqlDatabase, SqlExecutor } from "./sqlDatabase.ts";
 
 /** When a SQLite store commits and checkpoints. */
@@ -143,9 +143,12 @@ export function openSqliteDatabase(
     listTable: (n) => `(SELECT value, key AS pos FROM json_each($${n})) AS v`,
     migrate: () =>
       database.transaction(async (tx) => {
-        const columns = await tx.all("PRAGMA table_info(requests)");
-        const names = new Set(columns.map((column) => String(column.name)));
-        for (const statement of schemaStatements("sqlite", names)) await tx.run(statement);
+        const existing = new Map<MigratedTable, Set<string>>();
+        for (const table of MIGRATED_TABLES) {
+          const columns = await tx.all(`PRAGMA table_info(${table})`);
+          existing.set(table, new Set(columns.map((column) => String(column.name))));
+        }
+        for (const statement of schemaStatements("sqlite", existing)) await tx.run(statement);
       }),
     async transaction(fn) {
       const { result, committed } = await units.run(async () => {

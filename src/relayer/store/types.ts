@@ -261,7 +261,11 @@ export interface RelayerStore {
   /** Stores a new attempt (replacement or cancellation) before it is broadcast. */
   addAttempt(transactionId: number, attempt: NewAttempt): Promise<void>;
   markBroadcast(hash: Hex, at: number): Promise<void>;
-  markIncluded(transactionId: number, inclusion: Inclusion): Promise<void>;
+  /**
+   * The transaction is in a block, not yet deep enough to be final. `settlesNone`: it reverted there, or the
+   * attempt mined is a cancellation, so its requests are in no figure read at that block (`ChainFigure`).
+   */
+  markIncluded(transactionId: number, inclusion: Inclusion, settlesNone?: boolean): Promise<void>;
   /** The transaction's block left the canonical chain: pending again. */
   markReorged(transactionId: number): Promise<void>;
   /** Ends a transaction and applies its outcome to its requests, queueing webhooks, in one commit. */
