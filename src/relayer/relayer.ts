@@ -15,7 +15,7 @@ import { loadHotWallets, type HotWallet } from "./chain/hotWallets.ts";
 import { retryTransient } from "./chain/retryTransient.ts";
 import type { RelayerConfig } from "./config.ts";
 import { Broadcaster } from "./engine/broadcaster.ts";
-import { createFeeSource } from "./engine/feeSource.ts";
+import { createFeeSource, type SeenHead } from "./engine/feeSource.ts";
 import { fillNonceGap } from "./engine/fillNonceGap.ts";
 import { NonceManager } from "./engine/nonceManager.ts";
 import { relayingProblem } from "./engine/relayingProblem.ts";
@@ -204,25 +204,24 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   const domain = ledgerDomain(chainId, ledgerAddress);
   // The intake's reads (accounts, limits, quote use) go in batches; sends and receipts keep `client`.
   const reads = createChainClient(config.chain, options.transport, { batchReads: true });
+  // The tracker's last look at the chain head (the tracker is built below; nothing asks before it starts). A
+  // poll's look comes back up to a poll interval after the previous one, later on a busy node.
+  const seenHead = (): SeenHead | undefined =>
+    tracker.head === undefined ? undefined : { number: tracker.head, at: tracker.headAt };
+  const headMaxAgeMs = 2 * config.chain.pollIntervalMs;
   const [hasher, recovery, ledger] = await Promise.all([
     createTypedDataHasher(domain),
     createSignerRecovery(config.validation.recoveryWorkers),
-    // Reads at the tracker's head, so that what the store says is included there is known to be in them.
+    // Reads at the tracker's head while it is recent (an idle tracker looks once a second), so that what the
+    // store says is included there is known to be in them.
     retryTransient(() =>
-      createLedgerView(
-        reads,
-        ledgerAddress,
-        config.validation.accountCacheMs,
-        (): number | undefined => tracker.head,
-      ),
+      createLedgerView(reads, ledgerAddress, config.validation.accountCacheMs, () => {
+        const head = seenHead();
+        return head !== undefined && Date.now() - head.at <= headMaxAgeMs ? head.number : undefined;
+      }),
     ),
   ]);
-  const fees = createFeeSource(client, config.fees, {
-    // A poll's look at the head comes back up to a poll interval after the previous one, later on a busy node.
-    maxAgeMs: 2 * config.chain.pollIntervalMs,
-    // The tracker is built below; fees are first asked for once everything has started.
-    seenHead: () => (tracker.head === undefined ? undefined : { number: tracker.head, at: tracker.headAt }),
-  });
+  const fees = createFeeSource(client, config.fees, { maxAgeMs: headMaxAgeMs, seenHead });
 
   const fx =
     config.chain.fx === undefined ? undefined : await startFx(config, client, registry, chainId, bankId, env);

@@ -366,4 +366,33 @@ describe("relayer refunds and webhooks (Hardhat, EDR)", function () {
       10_00n - 4_00n + 1_50n,
     );
   });
+
+  it("accepts a refund from a merchant it last saw without an account, once the account is open", async function () {
+    const merchantKey = (await import("viem/accounts")).generatePrivateKey();
+    const merchant = privateKeyToAccount(merchantKey).address;
+    const key = await customer(net, 10_00n);
+    const value: Payment = { ...payment(net, key, 4_00n, 0n), payee: merchant };
+    const signed = await signPayment(net, key, value);
+    const refund = { paymentId: idOf(net, signed), amount: 1_50n, nonce: 0n, deadline: value.deadline };
+    const body = {
+      refund: toWireRefund(refund),
+      payment: toWirePayment(value),
+      signature: await privateKeyToAccount(merchantKey).signTypedData({
+        domain: net.domain,
+        types: ledgerTypes,
+        primaryType: "Refund",
+        message: refund,
+      }),
+    };
+    // Too early: Bank B's relayer reads (and caches) the merchant's account, which does not exist yet.
+    const early = await call(bankBRelayer.url, "POST", "/v1/refunds", body);
+    expect(early.body.error).to.include({ code: "PAYER_NOT_CUSTOMER" });
+
+    await confirm(net, ledgerAs(net, net.adminB).write.openAccount([merchant, CNY]));
+    await postPayment(bankARelayer.url, signed);
+    await waitForFinal(bankARelayer.url, [idOf(net, signed)], 30_000);
+    const accepted = await call(bankBRelayer.url, "POST", "/v1/refunds", body);
+    expect(accepted.status, JSON.stringify(accepted.body)).to.equal(202);
+    await waitForFinal(bankBRelayer.url, [String(accepted.body.id)], 30_000, "refunds");
+  });
 });

@@ -47,6 +47,24 @@ const ACCOUNT_CODES: readonly string[] = [
   "NONCE_OUT_OF_WINDOW",
 ];
 
+/**
+ * Runs account rules on cached state (`check(false)`); a refusal that rests on it is confirmed with fresh reads
+ * (`check(true)`) before it is answered.
+ *
+ * @example
+ * const account = await confirmedFresh(async (fresh) => {
+ *   const account = await ledger.account(payee, currency, fresh);
+ *   checkSigner(account, bankId);
+ *   return account;
+ * });
+ */
+export function confirmedFresh<T>(check: (fresh: boolean) => Promise<T>): Promise<T> {
+  return check(false).catch((error: unknown) => {
+    if (error instanceof ApiError && ACCOUNT_CODES.includes(error.code)) return check(true);
+    throw error;
+  });
+}
+
 /** What the account rules look at in a payment, same-currency or cross-currency. */
 export interface AccountTerms {
   payer: Address;
@@ -70,7 +88,7 @@ export async function checkAccounts(
   bankId: number,
   terms: AccountTerms,
 ): Promise<LedgerAccount> {
-  const check = async (fresh: boolean): Promise<LedgerAccount> => {
+  return confirmedFresh(async (fresh) => {
     const [payer, payee, maxPayment] = await Promise.all([
       ledger.account(terms.payer, terms.payCurrency, fresh),
       ledger.account(terms.payee, terms.receiveCurrency, fresh),
@@ -81,10 +99,6 @@ export async function checkAccounts(
     checkAmount(terms.amount, maxPayment);
     checkNonce(payer, terms.nonce);
     return payer;
-  };
-  return check(false).catch((error: unknown) => {
-    if (error instanceof ApiError && ACCOUNT_CODES.includes(error.code)) return check(true);
-    throw error;
   });
 }
 

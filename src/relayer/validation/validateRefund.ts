@@ -6,7 +6,7 @@ import { ApiError } from "../errors.ts";
 import type { NewRequest } from "../store/types.ts";
 import { findSettlement } from "./findSettlement.ts";
 import { balanceOf, checkAmount, checkDeadline, checkNonce, checkSigner } from "./ledgerRules.ts";
-import type { Validated, ValidationContext } from "./validatePayment.ts";
+import { confirmedFresh, type Validated, type ValidationContext } from "./validatePayment.ts";
 import { verifySignature } from "./verifySignature.ts";
 
 /** What refund validation needs beyond a payment's: the chain, to find where the payment settled. */
@@ -60,9 +60,12 @@ export async function validateRefund(
 
   checkDeadline(refund.deadline, now, context.minDeadlineSeconds);
   checkAmount(refund.amount, 0n);
-  const payee = await ledger.account(payment.payee, payment.currency);
-  checkSigner(payee, context.bankId);
-  checkNonce(payee, refund.nonce);
+  const payee = await confirmedFresh(async (fresh) => {
+    const account = await ledger.account(payment.payee, payment.currency, fresh);
+    checkSigner(account, context.bankId);
+    checkNonce(account, refund.nonce);
+    return account;
+  });
   const settlement = await findSettlement(
     context.client,
     context.ledgerAddress,
