@@ -148,4 +148,13 @@ describe("relayer intake: payments mined but not yet final (Hardhat, EDR)", func
     view.settled({ ...settled, nonce: 2n, payment: false, block: head + 2 });
     expect(await read()).to.deep.equal({ balance: 80_00n, spent: 10_00n }, "a refund spends no limit");
   });
+
+  it("reads at the node's newest block when the node cannot answer at the relayer's", async function () {
+    const key = await customer(net, 100_00n);
+    const payer = privateKeyToAccount(key).address;
+    const newest = Number(await net.publicClient.getBlockNumber());
+    // As behind a load balancer: the relayer saw a head this node has not reached.
+    const view = await createLedgerView(net.publicClient, net.deployment.ledger, 60_000, () => newest + 5);
+    expect(await view.account(payer, CNY)).to.include({ balance: 100_00n, block: newest });
+  });
 });

@@ -69,13 +69,14 @@ export interface LedgerView {
   hasCode(address: Address): Promise<boolean>;
   /** Whether a smart account accepts `signature` for `digest` (ERC-1271); a revert or odd answer means no. */
   isValidErc1271(address: Address, digest: Hex, signature: Hex): Promise<boolean>;
-  /** What the ledger has refunded of a payment, read at `readBlock(fresh)`. */
+  /** What the ledger has refunded of a payment, read as `readAt` reads. */
   refundedAmount(paymentId: Hex, fresh?: boolean): Promise<ChainFigure>;
   /**
-   * The block reads are made at: the newest the relayer has seen (no round trip), else, or when `fresh`, the
-   * node's newest. A refusal is confirmed with fresh reads, so a deposit or an account opened a moment ago counts.
+   * Reads at a known block: the newest the relayer has seen (no round trip), else, or when `fresh`, the node's
+   * newest. A refusal is confirmed with fresh reads, so a deposit or an account opened a moment ago counts; a
+   * read the node cannot answer at the relayer's block (one behind it, as behind a load balancer) is made fresh.
    */
-  readBlock(fresh?: boolean): Promise<number>;
+  readAt<T>(fresh: boolean, read: (blockNumber: bigint) => Promise<T>): Promise<{ value: T; block: number }>;
   /**
    * Applies a settlement this relayer saw final to the cached account and daily limit, as the ledger did, if
    * they were read before its block: the balance goes down, the nonce is used (the window sliding past used
@@ -150,31 +151,45 @@ export async function createLedgerView(
     abi: settlementLedgerAbi,
     functionName: "registry",
   });
-  const readBlock = async (fresh = false) =>
-    (fresh ? undefined : head()) ?? Number(await client.getBlockNumber({ cacheTime: 0 }));
+  const readAt = async <T>(fresh: boolean, read: (blockNumber: bigint) => Promise<T>) => {
+    const seen = fresh ? undefined : head();
+    if (seen !== undefined) {
+      try {
+        return { value: await read(BigInt(seen)), block: seen };
+      } catch (error) {
+        // A node out of reach is not asked twice; one that answered is asked again below, at its newest block.
+        const kind = classifyRpcError(error);
+        if (kind === "timeout" || kind === "network") throw error;
+      }
+    }
+    const block = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    return { value: await read(BigInt(block)), block };
+  };
   const split = (key: string) => key.split(":") as [Address, string];
   const accounts = cached(accountTtlMs, async (key, fresh): Promise<LedgerAccount> => {
     const [address, currency] = split(key);
-    const block = await readBlock(fresh);
-    const account = await client.readContract({
-      address: ledger,
-      abi: settlementLedgerAbi,
-      functionName: "getAccount",
-      args: [address, Number(currency)],
-      blockNumber: BigInt(block),
-    });
+    const { value: account, block } = await readAt(fresh, (blockNumber) =>
+      client.readContract({
+        address: ledger,
+        abi: settlementLedgerAbi,
+        functionName: "getAccount",
+        args: [address, Number(currency)],
+        blockNumber,
+      }),
+    );
     return { ...account, nonceBase: BigInt(account.nonceBase), nonceBitmap: account.nonceBitmap, block };
   });
   const limits = cached(accountTtlMs, async (key, fresh): Promise<LedgerCustomerLimit> => {
     const [address, currency] = split(key);
-    const block = await readBlock(fresh);
-    const limit = await client.readContract({
-      address: ledger,
-      abi: settlementLedgerAbi,
-      functionName: "getCustomerLimit",
-      args: [address, Number(currency)],
-      blockNumber: BigInt(block),
-    });
+    const { value: limit, block } = await readAt(fresh, (blockNumber) =>
+      client.readContract({
+        address: ledger,
+        abi: settlementLedgerAbi,
+        functionName: "getCustomerLimit",
+        args: [address, Number(currency)],
+        blockNumber,
+      }),
+    );
     return { dailyLimit: limit.dailyLimit, spentToday: limit.spentToday, day: limit.day, block };
   });
   const currencies = cached(SETTINGS_TTL_MS, async (currency) => {
@@ -240,18 +255,17 @@ export async function createLedgerView(
         return false;
       }
     },
-    async refundedAmount(paymentId, fresh) {
-      const block = await readBlock(fresh);
-      const value = await client.readContract({
-        address: ledger,
-        abi: settlementLedgerAbi,
-        functionName: "refundedAmount",
-        args: [paymentId],
-        blockNumber: BigInt(block),
-      });
-      return { value, block };
-    },
-    readBlock,
+    refundedAmount: (paymentId, fresh = false) =>
+      readAt(fresh, (blockNumber) =>
+        client.readContract({
+          address: ledger,
+          abi: settlementLedgerAbi,
+          functionName: "refundedAmount",
+          args: [paymentId],
+          blockNumber,
+        }),
+      ),
+    readAt,
     settled(settlement) {
       // Applied to whichever read is cached now, once it is in: one still on its way may be from before the block.
       const key = `${settlement.signer.toLowerCase()}:${settlement.currency}`;

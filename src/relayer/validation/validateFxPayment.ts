@@ -114,14 +114,15 @@ export async function validateFxPayment(
     throw error;
   }
   const quoteRemaining = async (fresh: boolean): Promise<ChainFigure> => {
-    const block = await ledger.readBlock(fresh);
-    const used = await context.client.readContract({
-      address: context.fx,
-      abi: fxSettlementAbi,
-      functionName: "quoteUsed",
-      args: [quoteHash],
-      blockNumber: BigInt(block),
-    });
+    const { value: used, block } = await ledger.readAt(fresh, (blockNumber) =>
+      context.client.readContract({
+        address: context.fx,
+        abi: fxSettlementAbi,
+        functionName: "quoteUsed",
+        args: [quoteHash],
+        blockNumber,
+      }),
+    );
     return { value: quote.maxToAmount - used, block };
   };
   const limitsOf = async (account: LedgerAccount, fresh: boolean): Promise<AdmissionLimits> => {
