@@ -718,8 +718,9 @@ async function main(): Promise<void> {
     /**
      * Signed requests in the order of `streamLayout`: same-currency payments, or cross-currency ones of HKD 1.00
      * and up, the payers' in groups of about 1,000 payments on one quote (as a wallet reuses a quote until it
-     * runs out) that holds twice what they receive: intake counts a payment that settled a moment ago both on
-     * chain and as still queued, so a quote sized exactly may refuse its last payments.
+     * runs out) that holds twice what they receive. Intake counts each payment once, except for a batch mined
+     * that the tracker has not recorded yet (its last poll older than 5 s, or a refusal being confirmed at the
+     * node's newest block): sized exactly, a quote's last payments could meet that, and the run measures speed.
      */
     const signAll = async (count: number, kind: RequestKind = "payment"): Promise<string[]> => {
       const { payments, order } = streamLayout(count);

@@ -41,6 +41,13 @@ import {
   type FxTypedDataHasher,
 } from "./validation/typedDataHasher.ts";
 
+/**
+ * How old the tracker's last recorded head may be for intake to read the ledger there: a poll on a busy node takes
+ * a while, an idle tracker looks once a second; older, the tracker is not reaching the node, and reads go to the
+ * node's newest block. A refusal is confirmed at the node's newest block whatever this is.
+ */
+const LEDGER_HEAD_MAX_AGE_MS = 5_000;
+
 /** A running relayer. */
 export interface Relayer {
   /** Base URL of its HTTP API. */
@@ -204,24 +211,23 @@ export async function startRelayer(config: RelayerConfig, options: RelayerOption
   const domain = ledgerDomain(chainId, ledgerAddress);
   // The intake's reads (accounts, limits, quote use) go in batches; sends and receipts keep `client`.
   const reads = createChainClient(config.chain, options.transport, { batchReads: true });
-  // The tracker's last look at the chain head (the tracker is built below; nothing asks before it starts). A
-  // poll's look comes back up to a poll interval after the previous one, later on a busy node.
-  const seenHead = (): SeenHead | undefined =>
-    tracker.head === undefined ? undefined : { number: tracker.head, at: tracker.headAt };
-  const headMaxAgeMs = 2 * config.chain.pollIntervalMs;
   const [hasher, recovery, ledger] = await Promise.all([
     createTypedDataHasher(domain),
     createSignerRecovery(config.validation.recoveryWorkers),
-    // Reads at the tracker's head while it is recent (an idle tracker looks once a second), so that what the
-    // store says is included there is known to be in them.
+    // Reads at the head of the tracker's last finished poll (the tracker is built below; nothing reads before it
+    // starts): the store has recorded what of ours is included up to it, so it knows what the reads hold.
     retryTransient(() =>
-      createLedgerView(reads, ledgerAddress, config.validation.accountCacheMs, () => {
-        const head = seenHead();
-        return head !== undefined && Date.now() - head.at <= headMaxAgeMs ? head.number : undefined;
+      createLedgerView(reads, ledgerAddress, config.validation.accountCacheMs, (): number | undefined => {
+        const head: SeenHead | undefined = tracker.recordedHead;
+        return head !== undefined && Date.now() - head.at <= LEDGER_HEAD_MAX_AGE_MS ? head.number : undefined;
       }),
     ),
   ]);
-  const fees = createFeeSource(client, config.fees, { maxAgeMs: headMaxAgeMs, seenHead });
+  const fees = createFeeSource(client, config.fees, {
+    // A poll's look at the head comes back up to a poll interval after the previous one, later on a busy node.
+    maxAgeMs: 2 * config.chain.pollIntervalMs,
+    seenHead: () => (tracker.head === undefined ? undefined : { number: tracker.head, at: tracker.headAt }),
+  });
 
   const fx =
     config.chain.fx === undefined ? undefined : await startFx(config, client, registry, chainId, bankId, env);

@@ -73,6 +73,8 @@ function setup(broadcastAt?: number) {
   };
   /** What `markIncluded` was told: the block, and whether the transaction settles none of its requests. */
   const included: { blockNumber: number; settlesNone: boolean | undefined }[] = [];
+  /** Set to hold `markIncluded` until resolved. */
+  let holdInclusion: Promise<void> | undefined;
   const client = {
     getBlockNumber: async () => {
       await chain.headRead;
@@ -102,9 +104,9 @@ function setup(broadcastAt?: number) {
       return snapshot;
     },
     rawOf: (hash: Hex) => Promise.resolve(hash === HASH ? RAW : undefined),
-    markIncluded: (_id: number, inclusion: Inclusion, settlesNone?: boolean) => {
+    markIncluded: async (_id: number, inclusion: Inclusion, settlesNone?: boolean) => {
+      await holdInclusion;
       included.push({ blockNumber: inclusion.blockNumber, settlesNone });
-      return Promise.resolve();
     },
     markBroadcast: (hash: Hex, at: number) => {
       for (const attempt of stored.attempts) if (attempt.hash === hash) attempt.broadcastAt = at;
@@ -132,6 +134,16 @@ function setup(broadcastAt?: number) {
     broadcaster,
     sends,
     included,
+    /** Holds every `markIncluded` until `release` is called. */
+    holdInclusions: () => {
+      const held = deferred();
+      holdInclusion = held.promise;
+      return {
+        release: () => {
+          held.resolve();
+        },
+      };
+    },
     /** The head the node reports (once `headRead` resolves), and how many receipts it was asked for. */
     chain,
     /** Lets the node answer every send, those waiting and those to come. */
@@ -288,5 +300,26 @@ describe("tracker inclusion", function () {
       // Three confirmations by default: in block 10 at head 10 it has one.
       expect(included).to.deep.equal([{ blockNumber: 10, settlesNone: status === "reverted" }]);
     }
+  });
+
+  it("gives intake a head only once what it mined of ours is recorded", async function () {
+    const { tracker, chain, included, openNode, holdInclusions } = setup(Date.now());
+    openNode();
+    chain.receipt = {
+      status: "success",
+      transactionHash: HASH,
+      blockNumber: 10n,
+      blockHash: `0x${"cd".repeat(32)}`,
+      logs: [],
+    } as unknown as TransactionReceipt;
+    const held = holdInclusions();
+    const polling = tracker.poll();
+    while (tracker.head === undefined) await new Promise((resolve) => setImmediate(resolve));
+    // The head is seen, but the transaction mined in it is not recorded yet: a read there would count it twice.
+    expect(tracker.recordedHead).to.equal(undefined);
+    held.release();
+    await polling;
+    expect(included).to.have.length(1);
+    expect(tracker.recordedHead).to.include({ number: 10 });
   });
 });

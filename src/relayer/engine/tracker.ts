@@ -22,6 +22,7 @@ import type {
 } from "../store/types.ts";
 import type { LedgerView } from "../validation/ledgerView.ts";
 import type { Broadcaster, BroadcastResult } from "./broadcaster.ts";
+import type { SeenHead } from "./feeSource.ts";
 import { findEarlierSettlements } from "./findEarlierSettlement.ts";
 import { receiptOutcomes } from "./receiptOutcomes.ts";
 import { signAttempt } from "./signAttempt.ts";
@@ -80,6 +81,7 @@ export class Tracker {
   readonly #askedAt = new Map<number, number>();
   #head: number | undefined;
   #headAt = 0;
+  #recordedHead: SeenHead | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -98,6 +100,15 @@ export class Tracker {
   /** When the chain last answered, in ms since the epoch (for readiness). */
   get headAt(): number {
     return this.#headAt;
+  }
+
+  /**
+   * The head of the last poll that finished, and when it was read: every transaction of ours that the node had
+   * mined at or below it is recorded in the store as included (or final). Intake reads the ledger at this block,
+   * so that the store can say which queued requests the figures it reads hold already.
+   */
+  get recordedHead(): SeenHead | undefined {
+    return this.#recordedHead;
   }
 
   /** Unfinished transactions of a wallet at the last poll, plus those recorded since. */
@@ -198,8 +209,9 @@ export class Tracker {
       firstLooks.set(transaction.id, look);
     }
     const head = Number(await headRead);
+    const seenAt = Date.now();
     this.#head = head;
-    this.#headAt = Date.now();
+    this.#headAt = seenAt;
     metrics.chainHead.set(head);
     this.#idle = open.length === 0;
     const openIds = new Set(open.map((transaction) => transaction.id));
@@ -220,6 +232,7 @@ export class Tracker {
         if (wallet !== undefined) await this.#pollWallet(wallet, transactions, head, sending, firstLooks);
       }),
     );
+    this.#recordedHead = { number: head, at: seenAt };
   }
 
   async #pollWallet(
