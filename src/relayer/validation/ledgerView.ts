@@ -4,7 +4,7 @@ import { ERC1271_GAS } from "../../protocol/batch.ts";
 import { bankRegistryAbi, settlementLedgerAbi } from "../../protocol/generated/abi.ts";
 import { BANK_STATUSES } from "../../protocol/types.ts";
 import type { ChainFigure } from "../store/types.ts";
-import { classifyRpcError, isAmbiguous } from "../chain/classifyRpcError.ts";
+import { classifyRpcError } from "../chain/classifyRpcError.ts";
 import { calldataTokens, TX_BASE_GAS } from "../engine/gas.ts";
 
 /** A customer account in one currency, as `getAccount` returns it. */
@@ -51,7 +51,7 @@ const SETTINGS_TTL_MS = 10_000;
 /**
  * What intake needs to know from the ledger and registry, read through short-lived caches so that a burst of
  * payments costs a handful of `eth_call`s, not one per check. Concurrent reads of one key share one call.
- * Accounts and daily limits are read at a known block (the newest the relayer has seen) and cached for
+ * Accounts and daily limits are read at a known block (the tracker's last recorded head) and cached for
  * `accountTtlMs`, with our own settlements after that block applied as they become final; intake counts what is
  * queued and not in the block read, so a payment is never counted twice (`ChainFigure`).
  */
@@ -72,7 +72,7 @@ export interface LedgerView {
   /** What the ledger has refunded of a payment, read as `readAt` reads. */
   refundedAmount(paymentId: Hex, fresh?: boolean): Promise<ChainFigure>;
   /**
-   * Reads at a known block: the newest the relayer has seen (no round trip), else, or when `fresh`, the node's
+   * Reads at a known block: the relayer's recorded head (`head`, no round trip), else, or when `fresh`, the node's
    * newest. A refusal is confirmed with fresh reads, so a deposit or an account opened a moment ago counts; a
    * read the node cannot answer at the relayer's block (one behind it, as behind a load balancer) is made fresh.
    */
@@ -87,6 +87,12 @@ export interface LedgerView {
 }
 
 type Entry<T> = { value: Promise<T>; expires: number };
+
+/** Whether a read failed for want of an answer (timeout, connection), not because the node answered no. */
+function outOfReach(error: unknown): boolean {
+  const kind = classifyRpcError(error);
+  return kind === "timeout" || kind === "network";
+}
 
 /** `AccountLib.useNonce` and the debit, on a cached account. */
 function applyToAccount(account: LedgerAccount, { amount, nonce, block }: OwnSettlement): void {
@@ -133,11 +139,12 @@ function cached<T>(ttlMs: number, load: (key: string, fresh: boolean) => Promise
 }
 
 /**
- * Creates the cached view of one ledger and its registry. `head` gives the newest block the relayer has seen
- * (the tracker's), which account reads are made at; before there is one, the node is asked.
+ * Creates the cached view of one ledger and its registry. `head` gives the block reads are made at: one up to
+ * which the store has recorded our transactions as included (the tracker's recorded head); without one, the
+ * node's newest.
  *
  * @example
- * const view = await createLedgerView(client, ledger, 2_000, () => tracker.head);
+ * const view = await createLedgerView(client, ledger, 2_000, () => tracker.recordedHead?.number);
  * const { bankId, balance, block } = await view.account(payer, 156);
  */
 export async function createLedgerView(
@@ -158,8 +165,7 @@ export async function createLedgerView(
         return { value: await read(BigInt(seen)), block: seen };
       } catch (error) {
         // A node out of reach is not asked twice; one that answered is asked again below, at its newest block.
-        const kind = classifyRpcError(error);
-        if (kind === "timeout" || kind === "network") throw error;
+        if (outOfReach(error)) throw error;
       }
     }
     const block = Number(await client.getBlockNumber({ cacheTime: 0 }));
@@ -251,7 +257,7 @@ export async function createLedgerView(
         );
       } catch (error) {
         // A wallet that reverts, answers nothing or answers garbage says no; an unreachable node says nothing.
-        if (isAmbiguous(classifyRpcError(error)) && classifyRpcError(error) !== "unknown") throw error;
+        if (outOfReach(error)) throw error;
         return false;
       }
     },
